@@ -1,0 +1,30 @@
+"""The JSON API under /api/v1. Each capability adds its router here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from serment import __version__
+from serment.web.problems import PROBLEM_RESPONSES
+
+API_PREFIX = "/api/v1"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
+DOCS_URL = f"{API_PREFIX}/docs"
+
+router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+
+
+class ApiIndex(BaseModel):
+    """Where the API describes itself."""
+
+    name: str
+    version: str
+    openapi: str
+    docs: str
+
+
+@router.get("", response_model=ApiIndex, tags=["api"], summary="This API and where it is described")
+def api_index() -> ApiIndex:
+    """The API's name and version, and the addresses of its OpenAPI document and docs page."""
+    return ApiIndex(name="Serment", version=__version__, openapi=OPENAPI_URL, docs=DOCS_URL)

@@ -1,0 +1,110 @@
+"""The edge of every HTTP exchange: request id, security headers, access log, last-resort errors.
+
+A plain ASGI middleware, outermost, so that every response (an unhandled error's included)
+carries the same headers and the access log sees them all.
+"""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serment.logs import get_logger
+from serment.web.problems import problem_response
+from serment.web.request_id import REQUEST_ID_HEADER, begin_request, end_request
+
+# Only the platform's own origin, for everything; nothing may frame Serment's pages.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+# Package assets may be cached; everything else may hold personal data and must not be.
+CACHEABLE_PREFIX = "/static/"
+
+log = get_logger(__name__)
+
+
+class Edge:
+    """Tags each request with an id, secures and logs each response, and turns crashes into 500s."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id, token = begin_request(scope)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status: int | None = None
+
+        async def send_secured(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                _secure(scope, MutableHeaders(scope=message), request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_secured)
+        except Exception:
+            log.exception("unhandled error", method=scope["method"], path=scope["path"])
+            if status is not None:
+                raise  # the response has begun; the server closes the connection
+            status = HTTPStatus.INTERNAL_SERVER_ERROR.value
+            await _internal_error(scope, receive, send_secured)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],  # the path only: a query string may carry personal data
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+            end_request(token)
+
+
+def _secure(scope: Scope, headers: MutableHeaders, request_id: str) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        headers[name] = value
+    headers[REQUEST_ID_HEADER] = request_id
+    if "cache-control" not in headers:
+        cacheable = scope["path"].startswith(CACHEABLE_PREFIX)
+        headers["Cache-Control"] = "public, max-age=86400" if cacheable else "no-store"
+    if scope.get("scheme") == "https":
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+
+
+async def _internal_error(scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem_response(
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        detail="Serment failed while answering this request. If it happens again, give the "
+        "request id to your administrator.",
+        instance=scope["path"],
+    )
+    await response(scope, receive, send)
