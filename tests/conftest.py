@@ -1,0 +1,102 @@
+"""Fixtures shared by every test: settings isolated from the environment, an installation on
+SQLite and (when SERMENT_TEST_DATABASE_URL is set) on PostgreSQL, the app and an HTTP client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from serment.clock import FixedClock
+from serment.installation import Installation, initialise, open_installation
+from serment.settings import Settings
+from serment.web import create_app
+
+POSTGRES_URL_VARIABLE = "SERMENT_TEST_DATABASE_URL"
+REPOSITORY = Path(__file__).resolve().parent.parent
+START = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+def postgres_base_url() -> str | None:
+    """The PostgreSQL database the tests may fill, normalised to psycopg 3, or None."""
+    given = os.environ.get(POSTGRES_URL_VARIABLE)
+    return Settings(database_url=given).database_url if given else None
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No SERMENT_* variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("SERMENT_") and name != POSTGRES_URL_VARIABLE:
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for the embedded SQLite database; on PostgreSQL, a URL to a schema of this test's own."""
+    if request.param == "sqlite":
+        yield None
+        return
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip(f"set {POSTGRES_URL_VARIABLE} to run this test on PostgreSQL")
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    """Settings of a fresh installation in a temporary data directory."""
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at 2 March 2026, 08:30 UTC."""
+    return FixedClock(START)
+
+
+@pytest.fixture
+def installation(settings: Settings, clock: FixedClock) -> Iterator[Installation]:
+    """An initialised and opened installation."""
+    initialise(settings, clock=clock)
+    opened = open_installation(settings, clock=clock)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def app(settings: Settings, installation: Installation) -> FastAPI:
+    """The web application over the installation."""
+    return create_app(settings, installation=installation)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """HTTP tests run on asyncio, as uvicorn does."""
+    return "asyncio"
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client speaking to the app in-process, through ASGI."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://serment.test") as http:
+        yield http
