@@ -38,8 +38,8 @@ demo: install
 	$(BIN)/serment serve --data-dir $(DEMO_DIR) --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 lint: install
-	$(BIN)/ruff check serment tests
-	$(BIN)/ruff format --check serment tests
+	$(BIN)/ruff check serment tests scripts
+	$(BIN)/ruff format --check serment tests scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -47,8 +47,8 @@ test: lint
 	$(BIN)/pytest
 
 format: install
-	$(BIN)/ruff check --fix serment tests
-	$(BIN)/ruff format serment tests
+	$(BIN)/ruff check --fix serment tests scripts
+	$(BIN)/ruff format serment tests scripts
 
 docs: install
 	$(BIN)/python scripts/render_docs.py
