@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import MetaData, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serment.store.types import UTCDateTime
@@ -34,3 +34,121 @@ class InstallationRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_version: Mapped[str] = mapped_column(String(64))
+
+
+class PersonRow(Base):
+    """A person in the identity vault: pseudonyms to find them, sealed identity fields to read them.
+
+    Every identity column holds AES-256-GCM ciphertext under the person's data key, which is
+    itself wrapped by the epoch key of (identity, `epoch_month`). The ref is random: it reveals
+    nothing and is not the pseudonym.
+    """
+
+    __tablename__ = "people"
+
+    ref: Mapped[str] = mapped_column(String(26), primary_key=True)
+    nir_pseudonym: Mapped[str | None] = mapped_column(String(64), unique=True)
+    demographic_pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
+    strength: Mapped[str] = mapped_column(String(12))
+    key_version: Mapped[int] = mapped_column(Integer)
+    data_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    epoch_month: Mapped[str] = mapped_column(String(7), index=True)
+    nir: Mapped[bytes | None] = mapped_column(LargeBinary)
+    family_name: Mapped[bytes | None] = mapped_column(LargeBinary)
+    given_names: Mapped[bytes | None] = mapped_column(LargeBinary)
+    birth_date: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sex: Mapped[bytes | None] = mapped_column(LargeBinary)
+    address: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email: Mapped[bytes | None] = mapped_column(LargeBinary)
+    external_ref: Mapped[bytes | None] = mapped_column(LargeBinary)
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OppositionRow(Base):
+    """A person's objection to a purpose, from `registered_at` until withdrawn."""
+
+    __tablename__ = "oppositions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered_by: Mapped[str] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class UserRow(Base):
+    """An account: a role and an organisation, an argon2id password hash, lockout state.
+
+    A patient account is linked to its person. Account names are chosen by the operator and must
+    not be a patient's identity.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    organisation: Mapped[str | None] = mapped_column(String(128))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    person_ref: Mapped[str | None] = mapped_column(ForeignKey("people.ref"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiTokenRow(Base):
+    """An API token: its public id, the SHA-256 of its secret part (never the secret), its life."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEventRow(Base):
+    """One event of the hash-chained audit log. `seq` is assigned as head + 1, never by the
+    database, so two writers that both read the same head collide on the key instead of forking."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    organisation: Mapped[str | None] = mapped_column(String(128))
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(26), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditAnchorRow(Base):
+    """Where the retained audit chain starts once older events have been purged: the hash the first
+    retained event must name as its predecessor. At most one row (id 1)."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_seq: Mapped[int] = mapped_column(Integer)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    purged_events: Mapped[int] = mapped_column(Integer)
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime())
