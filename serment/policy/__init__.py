@@ -1,5 +1,45 @@
-"""The policy: roles, purposes, grants, prohibited purposes, retention, tracing tiers and disclosure
-thresholds, as validated data with the presets `fr-2020` and `vn-2020`. Built by the secrecy-core issue.
+"""The policy: Serment's fixed vocabulary (roles, purposes, actions, data categories) and the rules an
+installation chooses with it (grants and retention), loaded from the presets `fr-2020` and `vn-2020`
+or from an operator's TOML file, validated on load and rendered as documentation from the same source.
 
-This package is empty until then; it stands here so that the layers contract already holds it.
+The guard asks `Policy.allows`; the purge asks `Policy.expires_at`; `load_policy` refuses any policy
+that grants a prohibited purpose or lets an administering role see medical data.
 """
+
+from serment.policy.loader import PolicyError, load_policy, parse_policy, preset_names
+from serment.policy.model import (
+    ACTIONS,
+    CATEGORIES,
+    MEDICAL_ACTIONS,
+    PROHIBITED_PURPOSES,
+    PURPOSES,
+    ROLES,
+    Grant,
+    Policy,
+    Purpose,
+    RetentionRule,
+    Role,
+    is_prohibited,
+)
+from serment.policy.render import render_markdown, render_tables
+
+__all__ = [
+    "ACTIONS",
+    "CATEGORIES",
+    "MEDICAL_ACTIONS",
+    "PROHIBITED_PURPOSES",
+    "PURPOSES",
+    "ROLES",
+    "Grant",
+    "Policy",
+    "PolicyError",
+    "Purpose",
+    "RetentionRule",
+    "Role",
+    "is_prohibited",
+    "load_policy",
+    "parse_policy",
+    "preset_names",
+    "render_markdown",
+    "render_tables",
+]
