@@ -1,5 +1,33 @@
-"""Audit: the hash-chained log of every guarded access and security event, its verification and a
-person's access history. Built by the secrecy-core issue.
+"""Audit: the hash-chained log of every guarded access and security event, its verification and
+export, the purge of its oldest part, and a person's access history.
 
-This package is empty until then; it stands here so that the layers contract already holds it.
+Callers record an `AuditEntry` with `append` inside the transaction of the action it audits, at a
+time taken from the injected clock. `verify` names the first changed, deleted or reordered event;
+deleting the newest events is only visible against a head exported elsewhere with `export`.
 """
+
+from serment.audit.chain import (
+    GENESIS,
+    Verification,
+    append,
+    export,
+    purge_before,
+    verify,
+)
+from serment.audit.events import AuditEntry, AuditEvent, Outcome, event_hash
+from serment.audit.history import AccessRecord, history
+
+__all__ = [
+    "GENESIS",
+    "AccessRecord",
+    "AuditEntry",
+    "AuditEvent",
+    "Outcome",
+    "Verification",
+    "append",
+    "event_hash",
+    "export",
+    "history",
+    "purge_before",
+    "verify",
+]
