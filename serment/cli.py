@@ -3,9 +3,13 @@ happened; exit codes are decided here and only here."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -15,8 +19,23 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from serment import __version__
-from serment.installation import InstallationError, initialise, open_installation
+from serment.access import Refused, operator
+from serment.access.accounts import AccountError, add_user, create_token, link_patient
+from serment.access.oversight import export_audit, verify_audit
+from serment.installation import (
+    DailyPurge,
+    Installation,
+    InstallationError,
+    announce_start,
+    back_up_installation,
+    initialise,
+    open_installation,
+    purge_installation,
+    restore_installation,
+    rotate_keys,
+)
 from serment.logs import configure_logging
+from serment.policy import PolicyError, load_policy, render_tables
 from serment.settings import Settings, describe_settings_error, load_settings
 from serment.web import create_app
 
@@ -32,6 +51,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+policy_app = typer.Typer(
+    help="Show or check the policy: roles, purposes, grants, retention.", no_args_is_help=True
+)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+keys_app = typer.Typer(help="The key store.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 T = TypeVar("T")
@@ -79,6 +110,9 @@ def serve(
     with listener:
         installation = _attempt(lambda: open_installation(settings, migrate=True))
         try:
+            announce_start(installation)
+            purger = DailyPurge(installation)
+            purger.start()
             application = create_app(settings, installation=installation)
             address = _address(settings.host, settings.port)
             out.print(f"Serment {__version__} serves {installation.data_dir} at {address}")
@@ -87,6 +121,7 @@ def serve(
                 uvicorn.Config(application, log_config=None, access_log=False, server_header=False)
             )
             server.run(sockets=[listener])
+            purger.stop()
         finally:
             installation.close()
 
@@ -95,6 +130,186 @@ def serve(
 def version() -> None:
     """Print the version of Serment."""
     out.print(f"serment {__version__}")
+
+
+@policy_app.command("show")
+def policy_show(
+    policy: Annotated[
+        str | None, typer.Option(help="A preset or a TOML file [default: $SERMENT_POLICY].")
+    ] = None,
+) -> None:
+    """Render the policy in force as tables."""
+    settings = _settings(policy=policy)
+    loaded = _attempt(lambda: load_policy(settings.policy))
+    out.print(f"[bold]{loaded.name}[/bold]: {loaded.description}", markup=True)
+    for table in render_tables(loaded):
+        out.print(table)
+
+
+@policy_app.command("check")
+def policy_check(file: Annotated[Path, typer.Argument(help="The policy TOML file to check.")]) -> None:
+    """Validate a policy file; exit 0 if Serment would load it, 1 with the reason if not."""
+    loaded = _attempt(lambda: load_policy(str(file)))
+    out.print(f"{file}: the policy {loaded.name} is valid ({len(loaded.grants)} grants).")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Account name (not a patient's identity).")],
+    role: Annotated[str, typer.Option("--role", help="One of the policy's roles.")],
+    org: Annotated[str | None, typer.Option("--org", help="Organisation.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an account and print its initial password, once."""
+    with _installation(data_dir) as installation:
+        new = _attempt(
+            lambda: add_user(installation.platform, operator(), name=name, role=role, organisation=org)
+        )
+    out.print(
+        f"Created the account {new.name} (role {new.role}"
+        + (f", {new.organisation})." if new.organisation else ").")
+    )
+    out.print(f"Initial password (shown once): {new.password}")
+
+
+@user_app.command("link")
+def user_link(
+    name: Annotated[str, typer.Argument(help="A patient account.")],
+    person: Annotated[str, typer.Option("--person", help="The person's ref.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Link a patient account to its person, so that it reaches that record only."""
+    with _installation(data_dir) as installation:
+        _attempt(lambda: link_patient(installation.platform, operator(), name=name, person_ref=person))
+    out.print(f"The account {name} now reaches the person {person}.")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The account the token acts for.")],
+    days: Annotated[int, typer.Option(help="Days until it expires.")] = 30,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an API token and print it, once: only its hash is kept."""
+    with _installation(data_dir) as installation:
+        issued = _attempt(lambda: create_token(installation.platform, operator(), name=name, days=days))
+    out.print(f"Token for {issued.account}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC (shown once):")
+    out.print(issued.token)
+
+
+@keys_app.command("rotate")
+def keys_rotate(data_dir: DataDirOption = None) -> None:
+    """Create a new key-encryption key and re-wrap every key under it; no data is re-encrypted."""
+    with _installation(data_dir) as installation:
+        report = _attempt(lambda: rotate_keys(installation))
+    out.print(
+        f"Key-encryption key v{report.old_version} replaced by v{report.new_version}; "
+        f"{report.rewrapped} keys re-wrapped, no data re-encrypted."
+    )
+
+
+@keys_app.command("status")
+def keys_status(data_dir: DataDirOption = None) -> None:
+    """Show the key-encryption key version, live epoch keys and destroyed ones."""
+    with _installation(data_dir) as installation:
+        keys = installation.keys
+        out.print(f"Key-encryption key: v{keys.kek_version()}")
+        out.print(f"Live epoch keys: {len(keys.epochs())}")
+        for epoch in keys.epochs():
+            out.print(f"  {epoch.category} {epoch.month} (wrapped by v{epoch.kek_version})")
+        out.print(f"Destroyed epoch keys: {len(keys.tombstones())}")
+        for tomb in keys.tombstones():
+            out.print(f"  {tomb.category} {tomb.month} destroyed {tomb.destroyed_at:%Y-%m-%d}")
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDirOption = None) -> None:
+    """Check the whole audit chain: exit 0 if intact, 1 naming the first broken event."""
+    with _installation(data_dir) as installation:
+        result = verify_audit(installation.platform, operator(role="dpo", purpose="audit"))
+    if result.intact:
+        out.print(result.summary())
+        return
+    _fail(result.summary(), EXIT_FAILED)
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be destroyed; destroy nothing.")
+    ] = False,
+    at: Annotated[str | None, typer.Option(help="Purge as of this date (YYYY-MM-DD) [default: now].")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Destroy expired epoch keys (here and in this installation's backups) and empty expired rows."""
+    when = _date(at, "--at") if at else None
+    with _installation(data_dir) as installation:
+        report = _attempt(lambda: purge_installation(installation, when, dry_run=dry_run))
+    verb = "Would destroy" if report.dry_run else "Destroyed"
+    out.print(
+        f"{verb} {len(report.epochs)} epoch keys as of {report.at:%Y-%m-%d}: "
+        f"{report.expired_people} identities "
+        f"expired, {report.audit_events} audit events past retention."
+    )
+    for category, month in report.epochs:
+        out.print(f"  {category} {month}")
+
+
+@app.command()
+def backup(
+    directory: Annotated[Path, typer.Argument(help="A new or empty directory for the backup.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write an encrypted snapshot of the database and, separately, of the key store."""
+    settings = _settings(data_dir=data_dir)
+    with _installation(data_dir) as installation:
+        report = _attempt(lambda: back_up_installation(installation, settings, directory))
+    out.print(
+        f"Backed up to {report.directory}: database ({report.database_bytes:,} bytes) and "
+        f"{report.epoch_keys} epoch keys, encrypted."
+    )
+
+
+@app.command()
+def restore(
+    directory: Annotated[Path, typer.Argument(help="A backup directory written by `serment backup`.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Replace the database and keys with a backup's. Stop `serment serve` first."""
+    settings = _settings(data_dir=data_dir)
+    report = _attempt(lambda: restore_installation(settings, directory))
+    out.print(f"Restored the backup of {report.created_at}: {report.epoch_keys} epoch keys.")
+    if report.still_destroyed:
+        out.print(f"{report.still_destroyed} of them were destroyed since and stay destroyed.")
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[str | None, typer.Option(help="Only events at or after this date (YYYY-MM-DD).")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write the audit events as JSON lines on standard output, for anchoring elsewhere."""
+    start = _date(since, "--since") if since else None
+    with _installation(data_dir) as installation:
+        for event in export_audit(installation.platform, operator(role="dpo", purpose="audit"), start):
+            sys.stdout.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
+
+
+@contextmanager
+def _installation(data_dir: Path | None) -> Iterator[Installation]:
+    settings = _settings(data_dir=data_dir)
+    installation = _attempt(lambda: open_installation(settings))
+    try:
+        yield installation
+    finally:
+        installation.close()
+
+
+def _date(value: str, option: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        _fail(f"{option} {value}: expected a date as YYYY-MM-DD", EXIT_BAD_SETTINGS)
 
 
 def _settings(**options: Any) -> Settings:
@@ -107,7 +322,7 @@ def _settings(**options: Any) -> Settings:
 def _attempt(action: Callable[[], T]) -> T:
     try:
         return action()
-    except InstallationError as error:
+    except (InstallationError, PolicyError, AccountError, Refused) as error:
         _fail(str(error), EXIT_FAILED)
 
 

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import select
 
 from serment import __version__
+from serment.access import OPERATOR, Platform, operator
+from serment.audit import AuditEntry, append
+from serment.backup import BackupError, BackupReport, RestoreReport, back_up, restore, shred_epochs
 from serment.clock import Clock, SystemClock
 from serment.logs import get_logger
+from serment.people.retention import PurgeReport, purge
+from serment.policy import Policy, PolicyError, load_policy
+from serment.secrecy import FileKeyStore, KeyStore, KeyStoreError, RotationReport
 from serment.settings import Settings
 from serment.store import (
     Database,
@@ -29,6 +39,7 @@ from serment.store import (
 from serment.store.tables import InstallationRow
 
 MARKER = ".serment"
+KEYS_DIR = "keys"
 DATA_DIR_MODE = 0o700
 
 log = get_logger(__name__)
@@ -40,11 +51,18 @@ class InstallationError(Exception):
 
 @dataclass(frozen=True)
 class Installation:
-    """An open installation: where its files are, its database and its clock."""
+    """An open installation: where its files are, its database, clock, policy and keys."""
 
     data_dir: Path
     database: Database
     clock: Clock
+    policy: Policy
+    keys: KeyStore
+
+    @cached_property
+    def platform(self) -> Platform:
+        """What the use cases are given."""
+        return Platform(database=self.database, clock=self.clock, policy=self.policy, keys=self.keys)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -83,6 +101,7 @@ def initialise(settings: Settings, *, force: bool = False, clock: Clock | None =
     """
     clock = clock or SystemClock()
     data_dir = settings.data_dir.resolve()
+    policy = _policy(settings)
     installation_id = str(uuid.uuid4())
     database = Database(settings.database)
     try:
@@ -90,11 +109,17 @@ def initialise(settings: Settings, *, force: bool = False, clock: Clock | None =
             # Checked before anything is erased: a refusal must leave everything as it was.
             _refuse_installed_database(database)
         replaced = _prepare_data_dir(data_dir, force=force)
+        FileKeyStore.create(data_dir / KEYS_DIR, passphrase=settings.passphrase, clock=clock)
         _migrate(database)
         with database.write() as session:
             session.add(
                 InstallationRow(id=installation_id, created_at=clock.now(), created_by_version=__version__)
             )
+            entry = AuditEntry(
+                actor=OPERATOR, action="installed", outcome="ok",
+                detail={"installation": installation_id, "policy": policy.name, "version": __version__},
+            )  # fmt: skip
+            append(session, entry, clock.now())
     finally:
         database.dispose()
     (data_dir / MARKER).write_text(
@@ -116,6 +141,11 @@ def open_installation(
         )
     if not os.access(data_dir, os.W_OK | os.X_OK):
         raise InstallationError(f"the data directory {data_dir} is not writable by this user")
+    policy = _policy(settings)
+    try:
+        keys: KeyStore = FileKeyStore.open(data_dir / KEYS_DIR, passphrase=settings.passphrase, clock=clock)
+    except KeyStoreError as error:
+        raise InstallationError(str(error)) from None
     database = Database(settings.database)
     if migrate:
         try:
@@ -123,7 +153,118 @@ def open_installation(
         except InstallationError:
             database.dispose()
             raise
-    return Installation(data_dir=data_dir, database=database, clock=clock or SystemClock())
+    return Installation(
+        data_dir=data_dir, database=database, clock=clock or SystemClock(), policy=policy, keys=keys
+    )
+
+
+def announce_start(installation: Installation, request_id: str | None = None) -> None:
+    """Record in the audit log that the platform starts serving under its policy."""
+    with installation.database.write() as session:
+        entry = AuditEntry(
+            actor=OPERATOR, action="policy_load", outcome="ok", request_id=request_id,
+            detail={"policy": installation.policy.name, "version": __version__},
+        )  # fmt: skip
+        append(session, entry, installation.clock.now())
+
+
+def rotate_keys(installation: Installation) -> RotationReport:
+    """Replace the key-encryption key, re-wrapping every key under the new one, and audit it."""
+    report = installation.keys.rotate()
+    detail = {"from": report.old_version, "to": report.new_version, "rewrapped": report.rewrapped}
+    _audit_operator(installation, "key_rotation", detail)
+    return report
+
+
+def purge_installation(
+    installation: Installation, at: datetime | None = None, *, dry_run: bool = False
+) -> PurgeReport:
+    """Destroy what the policy says has expired at `at` (default: now), in the live key store and in
+    every backup this installation wrote."""
+    report = purge(installation.platform, operator(), at or installation.clock.now(), dry_run=dry_run)
+    if not dry_run:
+        shred_epochs(installation.data_dir, report.epochs)
+    return report
+
+
+class DailyPurge(threading.Thread):
+    """Runs `purge_installation` at start and then every day, until stopped (for `serment serve`)."""
+
+    def __init__(self, installation: Installation, every: timedelta = timedelta(days=1)) -> None:
+        super().__init__(name="serment-daily-purge", daemon=True)
+        self._installation = installation
+        self._every = every
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                report = purge_installation(self._installation)
+                log.info("purge", epochs=len(report.epochs), people=report.expired_people)
+            except Exception:
+                log.exception("purge failed; it will be tried again")
+            self._stopped.wait(self._every.total_seconds())
+
+    def stop(self) -> None:
+        """Ask the thread to end after its current purge."""
+        self._stopped.set()
+
+
+def back_up_installation(installation: Installation, settings: Settings, directory: Path) -> BackupReport:
+    """Write an encrypted backup of the database and key store to `directory`, and audit it."""
+    try:
+        report = back_up(
+            installation.data_dir, installation.database, installation.keys, directory,
+            passphrase=settings.backup_secret, at=installation.clock.now(),
+        )  # fmt: skip
+    except BackupError as error:
+        raise InstallationError(str(error)) from None
+    _audit_operator(installation, "backup", {"epoch_keys": report.epoch_keys})
+    return report
+
+
+def restore_installation(settings: Settings, directory: Path, clock: Clock | None = None) -> RestoreReport:
+    """Replace the installation's database and keys by a backup's (the server must be stopped).
+
+    Creates the data directory if it does not exist yet; epoch keys destroyed since stay destroyed.
+    """
+    data_dir = settings.data_dir.resolve()
+    if not (data_dir / MARKER).is_file():
+        _prepare_data_dir(data_dir, force=False)
+        (data_dir / MARKER).write_text("Serment data directory, restored from a backup.\n", encoding="utf-8")
+    database = Database(settings.database)
+    try:
+        report = restore(
+            data_dir, database, data_dir / KEYS_DIR, directory,
+            passphrase=settings.backup_secret, key_passphrase=settings.passphrase,
+        )  # fmt: skip
+    except BackupError as error:
+        database.dispose()
+        raise InstallationError(str(error)) from None
+    database.dispose()
+    installation = open_installation(settings, migrate=True, clock=clock)
+    try:
+        _audit_operator(installation, "restore", {"backup_created_at": report.created_at})
+    finally:
+        installation.close()
+    return report
+
+
+def _audit_operator(
+    installation: Installation, action: str, detail: Mapping[str, str | int | bool | None]
+) -> None:
+    with installation.database.write() as session:
+        entry = AuditEntry(
+            actor=OPERATOR, role="admin", purpose="administration", action=action, outcome="ok", detail=detail
+        )
+        append(session, entry, installation.clock.now())
+
+
+def _policy(settings: Settings) -> Policy:
+    try:
+        return load_policy(settings.policy)
+    except PolicyError as error:
+        raise InstallationError(str(error)) from None
 
 
 def check_health(installation: Installation) -> Health:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -44,6 +44,17 @@ class Settings(BaseSettings):
         default="fr-2020",
         description=f"Policy rules: a preset name ({', '.join(POLICY_PRESETS)}) or the path of a "
         "policy TOML file.",
+    )
+    key_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Passphrase that protects the master key of the key store (Argon2id, memory-hard). "
+        "Given to `serment init`, it is then needed by every command. Unset: the master key file is "
+        "protected by file permissions only.",
+    )
+    backup_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Passphrase that encrypts backups (Argon2id, then AES-256-GCM); needed by "
+        "`serment backup` and `serment restore`.",
     )
     log_level: LogLevel = Field(
         default="info",
@@ -85,6 +96,16 @@ class Settings(BaseSettings):
         return value.strip().lower() if isinstance(value, str) else value
 
     @property
+    def passphrase(self) -> str | None:
+        """The key-store passphrase in clear, for the key store only."""
+        return self.key_passphrase.get_secret_value() if self.key_passphrase is not None else None
+
+    @property
+    def backup_secret(self) -> str | None:
+        """The backup passphrase in clear, for the backup module only."""
+        return self.backup_passphrase.get_secret_value() if self.backup_passphrase is not None else None
+
+    @property
     def database(self) -> str:
         """The database URL in force: the one configured, or SQLite inside the data directory."""
         if self.database_url is not None:
@@ -124,7 +145,7 @@ def reference_table() -> str:
         "| --- | --- | --- | --- |",
     ]
     for name, field in Settings.model_fields.items():
-        default = "(see meaning)" if field.default is None else f"`{field.default}`"
+        default = "(none)" if field.default is None else f"`{field.default}`"
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| `{name}` | `{ENV_PREFIX}{name.upper()}` | {default} | {description} |")
     return "\n".join(rows) + "\n"

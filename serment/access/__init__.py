@@ -1,5 +1,21 @@
-"""Access: actors, roles, the guard that every read or write of personal data passes, accounts and
-authentication. Built by the secrecy-core issue.
+"""Access: actors, the guard that every read or write of personal data passes, accounts and
+authentication, and the oversight use cases (audit verification, access histories)."""
 
-This package is empty until then; it stands here so that the layers contract already holds it.
-"""
+from serment.access.actors import OPERATOR, Actor, Request, operator
+from serment.access.guard import Access, NoSuchPerson, authorise, guard, record
+from serment.access.platform import Platform, Refused, RelationshipCheck
+
+__all__ = [
+    "OPERATOR",
+    "Access",
+    "Actor",
+    "NoSuchPerson",
+    "Platform",
+    "Refused",
+    "RelationshipCheck",
+    "Request",
+    "authorise",
+    "guard",
+    "operator",
+    "record",
+]

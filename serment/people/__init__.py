@@ -1,4 +1,47 @@
-"""People: the sealed identity vault and the opposition registry. Built by the secrecy-core issue.
+"""People: the sealed identity vault and the opposition registry."""
 
-This package is empty until then; it stands here so that the layers contract already holds it.
-"""
+from serment.people.oppositions import (
+    CHANNELS,
+    Opposition,
+    OppositionError,
+    list_oppositions,
+    register_opposition,
+    withdraw_opposition,
+)
+from serment.people.vault import (
+    Address,
+    IdentityUnavailable,
+    PersonDetails,
+    PersonRecord,
+    RecordTampered,
+    Registered,
+    contact_email,
+    contact_phone,
+    erase_person,
+    open_person,
+    read_person,
+    register_person,
+    touch_person,
+)
+
+__all__ = [
+    "CHANNELS",
+    "Address",
+    "IdentityUnavailable",
+    "Opposition",
+    "OppositionError",
+    "PersonDetails",
+    "PersonRecord",
+    "RecordTampered",
+    "Registered",
+    "contact_email",
+    "contact_phone",
+    "erase_person",
+    "list_oppositions",
+    "open_person",
+    "read_person",
+    "register_opposition",
+    "register_person",
+    "touch_person",
+    "withdraw_opposition",
+]

@@ -47,7 +47,7 @@ def create_app(settings: Settings, *, installation: Installation | None = None) 
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(health.router)
-    app.include_router(api.router)
+    app.include_router(api.api_router())
     app.include_router(docs.router)
     app.mount(docs.SWAGGER_UI_URL, StaticFiles(directory=docs.swagger_ui_assets()), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -12,6 +12,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from serment.access import NoSuchPerson, Refused
+from serment.access.accounts import AccountError
+from serment.people import IdentityUnavailable, OppositionError, RecordTampered
+from serment.secrecy import IdentityError, IdentityErrors
 from serment.web.request_id import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -119,7 +123,45 @@ async def _invalid_input_problem(request: Request, error: Exception) -> JSONResp
     )
 
 
+async def _refused(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, Refused):
+        raise error
+    titles = {400: "Invalid purpose", 403: "Refused", 404: "No such person", 410: "Expired"}
+    return problem_response(
+        error.status, title=titles.get(error.status), detail=error.reason, instance=request.url.path
+    )
+
+
+async def _invalid_identity(request: Request, error: Exception) -> JSONResponse:
+    problems = error.errors if isinstance(error, IdentityErrors) else [error]
+    fields = [
+        InvalidField(location=f"body.{problem.field}", message=str(problem))
+        for problem in problems
+        if isinstance(problem, IdentityError)
+    ]
+    summary = "; ".join(f"{field.location}: {field.message}" for field in fields)
+    return problem_response(
+        422, title="Invalid input", detail=f"the identity is invalid: {summary}", instance=request.url.path,
+        errors=fields,
+    )  # fmt: skip
+
+
+def _simple(status: int, title: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def answer(request: Request, error: Exception) -> JSONResponse:
+        return problem_response(status, title=title, detail=str(error), instance=request.url.path)
+
+    return answer
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Answer HTTP errors and invalid input with problem+json."""
+    """Answer HTTP errors, invalid input and refusals of the services with problem+json."""
     app.add_exception_handler(HTTPException, _http_problem)
     app.add_exception_handler(RequestValidationError, _invalid_input_problem)
+    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(IdentityError, _invalid_identity)
+    app.add_exception_handler(IdentityErrors, _invalid_identity)
+    app.add_exception_handler(NoSuchPerson, _simple(404, "No such person"))
+    app.add_exception_handler(IdentityUnavailable, _simple(410, "Expired"))
+    app.add_exception_handler(OppositionError, _simple(409, "Conflict"))
+    app.add_exception_handler(AccountError, _simple(400, "Bad request"))
+    app.add_exception_handler(RecordTampered, _simple(500, "Integrity failure"))

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1. Each capability adds its router here."""
+"""The JSON API under /api/v1. Each capability adds its router in `api_router`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from serment import __version__
+from serment.web.api import audit, people
 from serment.web.problems import PROBLEM_RESPONSES
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 DOCS_URL = f"{API_PREFIX}/docs"
-
-router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
 
 class ApiIndex(BaseModel):
@@ -24,7 +23,18 @@ class ApiIndex(BaseModel):
     docs: str
 
 
-@router.get("", response_model=ApiIndex, tags=["api"], summary="This API and where it is described")
 def api_index() -> ApiIndex:
     """The API's name and version, and the addresses of its OpenAPI document and docs page."""
     return ApiIndex(name="Serment", version=__version__, openapi=OPENAPI_URL, docs=DOCS_URL)
+
+
+def api_router() -> APIRouter:
+    """A fresh router holding every route of the API, for one app."""
+    router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    router.add_api_route(
+        "", api_index, methods=["GET"], response_model=ApiIndex, tags=["api"],
+        summary="This API and where it is described",
+    )  # fmt: skip
+    router.include_router(people.router)
+    router.include_router(audit.router)
+    return router

@@ -1,0 +1,103 @@
+"""What every use case is given: the database, the clock, the policy and the keys.
+
+Built once by the installation (the composition root) and passed down; nothing here reads the
+environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from serment.access.actors import Actor
+from serment.audit import AuditEntry, append
+from serment.clock import Clock
+from serment.policy import Policy
+from serment.secrecy import KeyStore, Pseudonymiser
+from serment.store import Database
+
+T = TypeVar("T")
+# Answers whether `actor` has the relationship a purpose requires with the person `subject`
+# (for "assigned": a tracer and the people assigned to them). Tracing registers its check.
+RelationshipCheck = Callable[[Session, Actor, str], bool]
+
+
+class Refused(Exception):
+    """The guard said no. `status` is the HTTP status to answer, `reason` the sentence to show."""
+
+    def __init__(self, reason: str, entry: AuditEntry, status: int = 403) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.entry = entry
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The services every use case needs, for one installation."""
+
+    database: Database
+    clock: Clock
+    policy: Policy
+    keys: KeyStore
+    relationships: Mapping[str, RelationshipCheck] = field(default_factory=dict)
+
+    @property
+    def pseudonymiser(self) -> Pseudonymiser:
+        """HMAC pseudonyms in every domain, from the key store's root secret."""
+        return _pseudonymiser(self.keys)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One use case's transaction: commits at the end, or rolls back on any error.
+
+        What the audit must keep survives the rollback: a refusal's event, and the accesses the
+        guard allowed before the use case failed (recorded again with outcome "failed" and the
+        error's kind, never its message), each in a transaction of its own.
+        """
+        allowed: list[AuditEntry] = []
+        try:
+            with self.database.write() as session:
+                session.info[ALLOWED_ACCESSES] = allowed
+                yield session
+        except Refused as refusal:
+            self._keep([*(_failed(entry, "Refused") for entry in allowed), refusal.entry])
+            raise
+        except Exception as error:
+            self._keep([_failed(entry, type(error).__name__) for entry in allowed])
+            raise
+
+    def _keep(self, entries: list[AuditEntry]) -> None:
+        if not entries:
+            return
+        with self.database.write() as session:
+            for entry in entries:
+                append(session, entry, self.clock.now())
+
+    def run(self, use_case: Callable[[Session], T]) -> T:
+        """Run `use_case` in one transaction (see `transaction`)."""
+        with self.transaction() as session:
+            return use_case(session)
+
+
+# Where the guard notes, on the session, the accesses it allowed in this transaction.
+ALLOWED_ACCESSES = "serment.allowed_accesses"
+
+
+def _failed(entry: AuditEntry, kind: str) -> AuditEntry:
+    return replace(entry, outcome="failed", reason=f"allowed, then the use case failed ({kind})")
+
+
+_PSEUDONYMISERS: dict[int, Pseudonymiser] = {}
+
+
+def _pseudonymiser(keys: KeyStore) -> Pseudonymiser:
+    # One per key store: deriving domain keys costs HKDF runs that every request would repeat.
+    found = _PSEUDONYMISERS.get(id(keys))
+    if found is None:
+        found = _PSEUDONYMISERS[id(keys)] = Pseudonymiser(keys.pseudonym_secret())
+    return found

@@ -1,0 +1,357 @@
+"""The identity vault: people registered by identity, found by pseudonym, read only through the guard.
+
+Each identity field is sealed with AES-256-GCM under the person's data key, bound to its table,
+column, person and key version. The data key is wrapped by the epoch key of (identity, month of
+the person's last event): when retention ends, purging that epoch key makes the identity
+unreadable everywhere at once, backups of the database included.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from serment.access import Access, NoSuchPerson, Platform, Request, authorise, guard, record
+from serment.secrecy import (
+    Binding,
+    Identity,
+    IdentityError,
+    KeyDestroyed,
+    SealError,
+    canonical,
+    demographic,
+    new_key,
+    normalise_name,
+    normalise_sex,
+    seal,
+    unseal,
+    unwrap_key,
+    wrap_key,
+)
+from serment.store.tables import PersonRow
+
+IDENTITY_CATEGORY = "identity"
+TABLE = "people"
+SEALED_FIELDS = (
+    "nir", "family_name", "given_names", "birth_date", "sex", "address", "phone", "email", "external_ref",
+)  # fmt: skip
+_PHONE = re.compile(r"\+?[0-9]{6,15}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}")
+
+
+class IdentityUnavailable(Exception):
+    """The person's identity can no longer be opened: its epoch key was destroyed at expiry."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"the identity of {ref} has expired under the retention policy and cannot be read")
+        self.ref = ref
+
+
+class RecordTampered(Exception):
+    """A sealed field does not open under its own binding: it was altered, or moved from another
+    person or column. Nothing of the record is returned."""
+
+    def __init__(self, ref: str, field: str) -> None:
+        super().__init__(
+            f"the sealed {field} of {ref} does not open: it was altered or moved from another record; "
+            "nothing of this record is returned"
+        )
+        self.ref = ref
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address."""
+
+    line: str
+    postal_code: str
+    city: str
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """A person as reported: the normalised identity (for pseudonyms), the names as written (for
+    the people who will call them) and contact details."""
+
+    identity: Identity
+    family_name: str
+    given_names: str
+    address: Address | None = None
+    phone: str | None = None
+    email: str | None = None
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The outcome of registering: the person's ref, and whether they were new."""
+
+    ref: str
+    created: bool
+    strength: str
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """A person as the vault reveals them to an allowed reader."""
+
+    ref: str
+    strength: str
+    details: PersonDetails
+    created_at: datetime
+    last_event_at: datetime
+
+
+def contact_phone(raw: str | None) -> str | None:
+    """A phone number without spaces, dots or dashes, or IdentityError."""
+    if raw is None or not raw.strip():
+        return None
+    compact = re.sub(r"[\s.\-()]", "", raw)
+    if not _PHONE.fullmatch(compact):
+        raise IdentityError("phone", "the phone number must have 6 to 15 digits, optionally after a +")
+    return compact
+
+
+def contact_email(raw: str | None) -> str | None:
+    """A plausible e-mail address, trimmed, or IdentityError."""
+    if raw is None or not raw.strip():
+        return None
+    email = raw.strip()
+    if not _EMAIL.fullmatch(email):
+        raise IdentityError("email", "the e-mail address is not of the form name@domain.tld")
+    return email
+
+
+def register_person(platform: Platform, request: Request, details: PersonDetails) -> Registered:
+    """Find the person with this identity, or register them; either way return their ref.
+
+    A NIR finds the person registered with it, or else one registered without a NIR under the
+    same names, birth date and sex (who then gains the NIR). Without a NIR, the person is found
+    by names, birth date and sex alone, a weaker match.
+    """
+
+    def register(session: Session) -> Registered:
+        access = authorise(platform, session, request, "register", None)
+        pseudonymiser = platform.pseudonymiser
+        strong = canonical(details.identity)
+        nir_pseudonym = pseudonymiser.pseudonym("core", strong.text) if strong.strength == "nir" else None
+        weak_pseudonym = pseudonymiser.pseudonym("core", demographic(details.identity).text)
+        found = _find(session, nir_pseudonym, weak_pseudonym)
+        if found is not None:
+            if nir_pseudonym is not None and found.nir_pseudonym is None:
+                found.nir_pseudonym = nir_pseudonym
+                found.strength = "nir"
+                _seal_into(platform, found, {"nir": details.identity.nir})
+            _touch(platform, found, platform.clock.now())
+            record(platform, session, access, found.ref)
+            return Registered(found.ref, created=False, strength=found.strength)
+        person = _create(
+            platform, session, details, nir_pseudonym=nir_pseudonym, weak_pseudonym=weak_pseudonym,
+            strength=strong.strength,
+        )  # fmt: skip
+        record(platform, session, access, person.ref)
+        return Registered(person.ref, created=True, strength=person.strength)
+
+    return platform.run(register)
+
+
+def read_person(platform: Platform, request: Request, ref: str) -> PersonRecord:
+    """The person's identity and contact details, for an actor the guard allows to read them."""
+
+    def read(session: Session) -> PersonRecord:
+        guard(platform, session, request, "read", ref)
+        return _open(platform, _person(session, ref))
+
+    return platform.run(read)
+
+
+def open_person(platform: Platform, session: Session, access: Access) -> PersonRecord:
+    """The record behind an access the guard already granted (for use cases composing the vault)."""
+    if access.subject is None:
+        raise ValueError("this access names no person")
+    return _open(platform, _person(session, access.subject))
+
+
+def touch_person(platform: Platform, session: Session, access: Access, at: datetime) -> None:
+    """Note an event of the person at `at` (a report, a result): their identity now expires from
+    then, so their data key moves to the identity epoch of that month."""
+    if access.subject is None:
+        raise ValueError("this access names no person")
+    _touch(platform, _person(session, access.subject), at)
+
+
+def erase_person(platform: Platform, request: Request, ref: str) -> None:
+    """Erase the person's identity and pseudonyms, where the policy allows; the ref remains, empty."""
+
+    def erase(session: Session) -> None:
+        guard(platform, session, request, "erase", ref)
+        person = _person(session, ref)
+        for name in SEALED_FIELDS:
+            setattr(person, name, None)
+        person.data_key_wrapped = None
+        person.nir_pseudonym = None
+        person.demographic_pseudonym = None
+        person.erased_at = platform.clock.now()
+
+    platform.run(erase)
+
+
+def _find(session: Session, nir_pseudonym: str | None, weak_pseudonym: str) -> PersonRow | None:
+    if nir_pseudonym is not None:
+        by_nir = session.scalars(select(PersonRow).where(PersonRow.nir_pseudonym == nir_pseudonym)).first()
+        if by_nir is not None:
+            return by_nir
+    candidates = session.scalars(
+        select(PersonRow).where(PersonRow.demographic_pseudonym == weak_pseudonym).limit(2)
+    ).all()
+    if len(candidates) != 1:
+        return None
+    only = candidates[0]
+    # Same names, birth date and sex but another NIR: another person.
+    return only if nir_pseudonym is None or only.nir_pseudonym is None else None
+
+
+def _create(
+    platform: Platform,
+    session: Session,
+    details: PersonDetails,
+    *,
+    nir_pseudonym: str | None,
+    weak_pseudonym: str,
+    strength: str,
+) -> PersonRow:
+    now = platform.clock.now()
+    person = PersonRow(
+        ref=new_ref(),
+        nir_pseudonym=nir_pseudonym,
+        demographic_pseudonym=weak_pseudonym,
+        strength=strength,
+        key_version=1,
+        epoch_month=_month(now),
+        last_event_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    data_key = new_key()
+    person.data_key_wrapped = _wrap(platform, person, data_key)
+    _seal_with(person, data_key, _field_values(details))
+    session.add(person)
+    return person
+
+
+def new_ref() -> str:
+    """A random, opaque person ref: 128 bits in lower-case base32 (26 characters)."""
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
+def _field_values(details: PersonDetails) -> dict[str, str | None]:
+    identity = details.identity
+    address = details.address
+    return {
+        "nir": identity.nir,
+        "family_name": details.family_name,
+        "given_names": details.given_names,
+        "birth_date": identity.birth_date.isoformat(),
+        "sex": identity.sex,
+        "address": json.dumps(address.__dict__, ensure_ascii=False) if address else None,
+        "phone": details.phone,
+        "email": details.email,
+        "external_ref": details.external_ref,
+    }
+
+
+def _seal_into(platform: Platform, person: PersonRow, values: dict[str, str | None]) -> None:
+    _seal_with(person, _data_key(platform, person), values)
+
+
+def _seal_with(person: PersonRow, data_key: bytes, values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        binding = Binding(TABLE, name, person.ref, person.key_version)
+        setattr(person, name, None if value is None else seal(data_key, value.encode(), binding))
+
+
+def _open(platform: Platform, person: PersonRow) -> PersonRecord:
+    data_key = _data_key(platform, person)
+    values: dict[str, str | None] = {}
+    for name in SEALED_FIELDS:
+        sealed: bytes | None = getattr(person, name)
+        binding = Binding(TABLE, name, person.ref, person.key_version)
+        try:
+            values[name] = None if sealed is None else unseal(data_key, sealed, binding).decode()
+        except SealError:
+            raise RecordTampered(person.ref, name) from None
+    address = json.loads(values["address"]) if values["address"] else None
+    family_name = values["family_name"] or ""
+    given_names = values["given_names"] or ""
+    identity = Identity(
+        nir=values["nir"],
+        family_name=normalise_name(family_name),
+        given_names=normalise_name(given_names),
+        birth_date=date.fromisoformat(values["birth_date"] or "1900-01-01"),
+        sex=normalise_sex(values["sex"] or "X"),
+    )
+    details = PersonDetails(
+        identity=identity,
+        family_name=family_name,
+        given_names=given_names,
+        address=Address(**address) if address else None,
+        phone=values["phone"],
+        email=values["email"],
+        external_ref=values["external_ref"],
+    )
+    return PersonRecord(person.ref, person.strength, details, person.created_at, person.last_event_at)
+
+
+def _data_key(platform: Platform, person: PersonRow) -> bytes:
+    if person.data_key_wrapped is None:
+        raise IdentityUnavailable(person.ref)
+    try:
+        epoch_key = platform.keys.epoch_key(IDENTITY_CATEGORY, person.epoch_month)
+    except KeyDestroyed:
+        raise IdentityUnavailable(person.ref) from None
+    if epoch_key is None:
+        raise IdentityUnavailable(person.ref)
+    try:
+        return unwrap_key(epoch_key, person.data_key_wrapped, _wrap_label(person))
+    except SealError:
+        raise IdentityUnavailable(person.ref) from None
+
+
+def _wrap(platform: Platform, person: PersonRow, data_key: bytes) -> bytes:
+    epoch_key = platform.keys.epoch_key(IDENTITY_CATEGORY, person.epoch_month, create=True)
+    if epoch_key is None:
+        raise RuntimeError("the key store returned no epoch key although asked to create it")
+    return wrap_key(epoch_key, data_key, _wrap_label(person))
+
+
+def _touch(platform: Platform, person: PersonRow, at: datetime) -> None:
+    person.last_event_at = max(person.last_event_at, at)
+    month = _month(person.last_event_at)
+    if month != person.epoch_month:
+        data_key = _data_key(platform, person)
+        person.epoch_month = month
+        person.data_key_wrapped = _wrap(platform, person, data_key)
+    person.updated_at = platform.clock.now()
+
+
+def _person(session: Session, ref: str) -> PersonRow:
+    person = session.get(PersonRow, ref)
+    if person is None or person.erased_at is not None:
+        raise NoSuchPerson(ref)
+    return person
+
+
+def _wrap_label(person: PersonRow) -> str:
+    return f"{TABLE}/{person.ref}/v{person.key_version}"
+
+
+def _month(at: datetime) -> str:
+    return f"{at.year:04d}-{at.month:02d}"
