@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from serment.policy import load_policy, preset_names, render_markdown
 from serment.settings import reference_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,10 +20,31 @@ def rendered_configuration(current: str) -> str:
     return f"{head}{BEGIN}{reference_table()}{END}{tail}"
 
 
+def rendered_policies() -> str:
+    """docs/policy.md: every preset, rendered from its TOML file."""
+    parts = [
+        "# Policies\n\n",
+        "Rendered from `serment/policy/presets/*.toml` by `make docs`; do not edit by hand. A policy is\n",
+        "chosen with `SERMENT_POLICY` (a preset name or a TOML file of the same shape), checked with\n",
+        "`serment policy check FILE` and shown with `serment policy show`.\n\n",
+    ]
+    for name in preset_names():
+        # One level down: each preset is a section of this page.
+        rendered = render_markdown(load_policy(name))
+        parts.append(
+            "\n".join(f"#{line}" if line.startswith("#") else line for line in rendered.splitlines())
+        )
+        parts.append("\n")
+    return "".join(parts).rstrip("\n") + "\n"
+
+
 def main() -> int:
     path = ROOT / "docs" / "configuration.md"
     path.write_text(rendered_configuration(path.read_text(encoding="utf-8")), encoding="utf-8")
     print(f"rendered {path.relative_to(ROOT)}")
+    policies = ROOT / "docs" / "policy.md"
+    policies.write_text(rendered_policies(), encoding="utf-8")
+    print(f"rendered {policies.relative_to(ROOT)}")
     return 0
 
 

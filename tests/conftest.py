@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from serment.access import Platform, operator
+from serment.access.accounts import add_user, create_token, link_patient
 from serment.clock import FixedClock
 from serment.installation import Installation, initialise, open_installation
 from serment.settings import Settings
@@ -100,3 +102,42 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://serment.test") as http:
         yield http
+
+
+@pytest.fixture
+def platform(installation: Installation) -> Platform:
+    """What the use cases are given, over the test installation."""
+    return installation.platform
+
+
+class Accounts:
+    """Accounts of any role, created on first use, each with an API token."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._tokens: dict[str, str] = {}
+
+    def token(self, role: str, *, name: str | None = None, person_ref: str | None = None) -> str:
+        """The API token of the account `name` (default: `<role>-1`) of `role`, created if needed."""
+        name = name or f"{role}-1"
+        if name not in self._tokens:
+            add_user(self._platform, operator(), name=name, role=role, organisation=f"{role.title()} Org")
+            if person_ref is not None:
+                link_patient(self._platform, operator(), name=name, person_ref=person_ref)
+            self._tokens[name] = create_token(self._platform, operator(), name=name, days=365).token
+        return self._tokens[name]
+
+    def headers(
+        self, role: str, *, purpose: str | None = None, name: str | None = None, person_ref: str | None = None
+    ) -> dict[str, str]:
+        """Authorization (and Serment-Purpose, if given) headers for an account of `role`."""
+        headers = {"Authorization": f"Bearer {self.token(role, name=name, person_ref=person_ref)}"}
+        if purpose is not None:
+            headers["Serment-Purpose"] = purpose
+        return headers
+
+
+@pytest.fixture
+def accounts(platform: Platform) -> Accounts:
+    """Accounts of every role, created on demand."""
+    return Accounts(platform)

@@ -21,10 +21,11 @@ def test_the_api_docs_page_renders_from_serment_alone(
     page.goto(f"{server.base_url}/api/v1/docs", wait_until="networkidle")
     page.locator(".opblock").first.wait_for()
     assert page.title() == "Serment API"
-    assert page.locator(".opblock-summary-path").all_inner_texts() == ["/health", "/api/v1"]
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/health", "/api/v1", "/api/v1/people"} <= set(paths)
     screenshot(page, "api-docs")
 
-    page.locator(".opblock-summary", has_text="/health").click()
+    page.locator(".opblock-summary", has_text="/health").first.click()
     page.get_by_role("button", name="Try it out").click()
     page.get_by_role("button", name="Execute").click()
     page.locator(".live-responses-table tbody .response-col_status").first.wait_for()

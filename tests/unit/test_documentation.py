@@ -23,6 +23,13 @@ def test_configuration_md_lists_every_setting_as_the_code_defines_it() -> None:
     )
 
 
+def test_policy_md_is_the_presets_as_they_are() -> None:
+    current = (REPOSITORY / "docs" / "policy.md").read_text(encoding="utf-8")
+    assert current == _render_docs_module().rendered_policies(), (
+        "docs/policy.md is out of date with the policy presets: run `make docs`"
+    )
+
+
 def test_the_glossary_defines_the_words_of_the_domain() -> None:
     glossary = (REPOSITORY / "GLOSSARY.md").read_text(encoding="utf-8").lower()
     for word in ["case", "contact", "tier", "exposure", "permit", "pseudonym domain", "epoch key"]:

@@ -1,0 +1,122 @@
+"""Promises 3 and 4: every route, called by every role with every purpose, answers what the policy
+says, and every call leaves an audit event. The routes come from the app itself, so a new route
+without a classification here fails the test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import func, select
+
+from serment.installation import Installation
+from serment.policy import PROHIBITED_PURPOSES, PURPOSES, ROLES, Policy
+from serment.store.tables import AuditEventRow
+from tests.conftest import Accounts
+from tests.people_data import people
+
+pytestmark = pytest.mark.anyio
+SUBJECT, OTHER = people(2, seed=5)
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A route that reaches personal data: the guard's action, and the statuses it answers when allowed."""
+
+    action: str
+    allowed: frozenset[int]
+    body: dict[str, object] | None = None
+
+
+PUBLIC = {("GET", "/health"), ("GET", "/api/v1")}
+GUARDED = {
+    ("POST", "/api/v1/people"): Guarded("register", frozenset({200, 201}), SUBJECT.payload()),
+    ("GET", "/api/v1/people/{ref}"): Guarded("read", frozenset({200})),
+    ("POST", "/api/v1/people/{ref}/oppositions"): Guarded(
+        "oppose", frozenset({200, 201}), {"purpose": "research"}
+    ),
+    ("GET", "/api/v1/people/{ref}/oppositions"): Guarded("oppose", frozenset({200})),
+    ("DELETE", "/api/v1/people/{ref}/oppositions/{purpose}"): Guarded("oppose", frozenset({200, 409})),
+    ("GET", "/api/v1/people/{ref}/accesses"): Guarded("history", frozenset({200})),
+    ("GET", "/api/v1/audit/verify"): Guarded("audit", frozenset({200})),
+}
+STATED = [None, *PURPOSES, *sorted(PROHIBITED_PURPOSES), "curiosity"]
+
+
+def _routes(app: FastAPI) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            found |= {(method, route.path) for method in route.methods}
+    return found
+
+
+def expected(  # noqa: PLR0911 (one return per rule of the guard, in the guard's order)
+    policy: Policy, role: str, stated: str | None, route: Guarded, own_record: bool
+) -> set[int]:
+    """The statuses the policy calls for."""
+    if stated is None:
+        granted = policy.purposes_of(role)
+        if len(granted) != 1:
+            return {403} if not granted else {400}
+        purpose = granted[0]
+    elif stated in PROHIBITED_PURPOSES:
+        return {403}
+    elif stated not in PURPOSES:
+        return {400}
+    else:
+        purpose = stated
+    if not policy.allows(role, purpose, route.action):
+        return {403}
+    if route.action in {"register", "audit"}:
+        return set(route.allowed)
+    relationship = policy.relationship(purpose)
+    if relationship == "assigned" or (relationship == "self" and not own_record):
+        return {403}
+    return set(route.allowed)
+
+
+def test_every_route_is_classified(app: FastAPI) -> None:
+    unclassified = _routes(app) - PUBLIC - set(GUARDED)
+    assert unclassified == set(), f"classify these routes in this test: {sorted(unclassified)}"
+
+
+async def test_every_role_and_purpose_gets_what_the_policy_says_and_is_audited(
+    app: FastAPI, client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    policy = installation.policy
+    registered = await client.post(
+        "/api/v1/people", json=OTHER.payload(), headers=accounts.headers("clinician")
+    )
+    ref = registered.json()["ref"]
+    checked = 0
+    mismatches = []
+    for (method, template), route in sorted(GUARDED.items()):
+        path = template.replace("{ref}", ref).replace("{purpose}", "research")
+        for role in ROLES:
+            person = ref if role == "patient" else None
+            for stated in STATED:
+                headers = accounts.headers(role, purpose=stated, person_ref=person)
+                events_before = _events(installation)
+                response = await client.request(method, path, json=route.body, headers=headers)
+                want = expected(policy, role, stated, route, own_record=role == "patient")
+                if response.status_code not in want:
+                    mismatches.append(
+                        (method, template, role, stated, response.status_code, want, response.text[:120])
+                    )
+                if response.status_code >= 400:
+                    assert response.headers["content-type"] == "application/problem+json"
+                    assert SUBJECT.family_name not in response.text
+                    assert OTHER.family_name not in response.text
+                assert _events(installation) > events_before, (method, template, role, stated)
+                checked += 1
+    assert mismatches == []
+    assert checked == len(GUARDED) * len(ROLES) * len(STATED)
+
+
+def _events(installation: Installation) -> int:
+    with installation.database.read() as session:
+        return session.scalar(select(func.count()).select_from(AuditEventRow)) or 0
