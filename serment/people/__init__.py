@@ -11,6 +11,7 @@ from serment.people.oppositions import (
 from serment.people.vault import (
     Address,
     IdentityUnavailable,
+    PersonConflict,
     PersonDetails,
     PersonRecord,
     RecordTampered,
@@ -22,6 +23,7 @@ from serment.people.vault import (
     read_person,
     register_person,
     touch_person,
+    update_person,
 )
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "IdentityUnavailable",
     "Opposition",
     "OppositionError",
+    "PersonConflict",
     "PersonDetails",
     "PersonRecord",
     "RecordTampered",
@@ -43,5 +46,6 @@ __all__ = [
     "register_opposition",
     "register_person",
     "touch_person",
+    "update_person",
     "withdraw_opposition",
 ]

@@ -27,6 +27,7 @@ from serment.secrecy import (
     SealError,
     canonical,
     demographic,
+    make_identity,
     new_key,
     normalise_name,
     normalise_sex,
@@ -188,6 +189,39 @@ def touch_person(platform: Platform, session: Session, access: Access, at: datet
     _touch(platform, _person(session, access.subject), at)
 
 
+class PersonConflict(Exception):
+    """The change would make this person another registered person."""
+
+
+IDENTITY_FIELDS = ("nir", "family_name", "given_names", "birth_date", "sex")
+
+
+def update_person(
+    platform: Platform, request: Request, ref: str, changes: dict[str, str | Address | None]
+) -> PersonRecord:
+    """Change some fields of the person; a field given as None is removed (contact details only).
+
+    Changing the NIR, names, birth date or sex recomputes the pseudonyms; a change that would
+    make them another registered person's is refused (PersonConflict).
+    """
+    unknown = set(changes) - set(SEALED_FIELDS)
+    if unknown:
+        raise ValueError(f"not identity fields: {', '.join(sorted(unknown))}")
+
+    def update(session: Session) -> PersonRecord:
+        guard(platform, session, request, "update", ref)
+        person = _person(session, ref)
+        current = _open(platform, person)
+        merged = _merge(current, changes, platform.clock.now().date())
+        if any(name in changes for name in IDENTITY_FIELDS):
+            _repseudonymise(platform, session, person, merged)
+        _seal_into(platform, person, {name: _field_values(merged)[name] for name in changes})
+        person.updated_at = platform.clock.now()
+        return _open(platform, person)
+
+    return platform.run(update)
+
+
 def erase_person(platform: Platform, request: Request, ref: str) -> None:
     """Erase the person's identity and pseudonyms, where the policy allows; the ref remains, empty."""
 
@@ -202,6 +236,54 @@ def erase_person(platform: Platform, request: Request, ref: str) -> None:
         person.erased_at = platform.clock.now()
 
     platform.run(erase)
+
+
+def _merge(current: PersonRecord, changes: dict[str, str | Address | None], today: date) -> PersonDetails:
+    details = current.details
+    identity = details.identity
+    for name in IDENTITY_FIELDS[1:]:
+        if name in changes and changes[name] is None:
+            raise IdentityError(name, f"the {name.replace('_', ' ')} cannot be removed, only changed")
+
+    def given(name: str, present: str | None) -> str | None:
+        value = changes.get(name, present)
+        return value if isinstance(value, str) or value is None else present
+
+    new_identity = make_identity(
+        nir=given("nir", identity.nir),
+        family_name=given("family_name", details.family_name) or "",
+        given_names=given("given_names", details.given_names) or "",
+        birth_date=given("birth_date", identity.birth_date.isoformat()) or "",
+        sex=given("sex", identity.sex) or "",
+        today=today,
+    )
+    address = changes.get("address", details.address)
+    return PersonDetails(
+        identity=new_identity,
+        family_name=(given("family_name", details.family_name) or "").strip(),
+        given_names=(given("given_names", details.given_names) or "").strip(),
+        address=address if isinstance(address, Address) else None,
+        phone=contact_phone(given("phone", details.phone)),
+        email=contact_email(given("email", details.email)),
+        external_ref=given("external_ref", details.external_ref),
+    )
+
+
+def _repseudonymise(platform: Platform, session: Session, person: PersonRow, details: PersonDetails) -> None:
+    pseudonymiser = platform.pseudonymiser
+    strong = canonical(details.identity)
+    nir_pseudonym = pseudonymiser.pseudonym("core", strong.text) if strong.strength == "nir" else None
+    if nir_pseudonym is not None:
+        other = session.scalars(
+            select(PersonRow.ref).where(PersonRow.nir_pseudonym == nir_pseudonym, PersonRow.ref != person.ref)
+        ).first()
+        if other is not None:
+            raise PersonConflict(
+                "another person is registered with this NIR; ask the DPO to merge the records"
+            )
+    person.nir_pseudonym = nir_pseudonym
+    person.demographic_pseudonym = pseudonymiser.pseudonym("core", demographic(details.identity).text)
+    person.strength = strong.strength
 
 
 def _find(session: Session, nir_pseudonym: str | None, weak_pseudonym: str) -> PersonRow | None:

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from serment.access import NoSuchPerson, Refused
 from serment.access.accounts import AccountError
-from serment.people import IdentityUnavailable, OppositionError, RecordTampered
+from serment.people import IdentityUnavailable, OppositionError, PersonConflict, RecordTampered
 from serment.secrecy import IdentityError, IdentityErrors
 from serment.web.request_id import current_request_id
 
@@ -163,5 +163,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NoSuchPerson, _simple(404, "No such person"))
     app.add_exception_handler(IdentityUnavailable, _simple(410, "Expired"))
     app.add_exception_handler(OppositionError, _simple(409, "Conflict"))
+    app.add_exception_handler(PersonConflict, _simple(409, "Conflict"))
     app.add_exception_handler(AccountError, _simple(400, "Bad request"))
     app.add_exception_handler(RecordTampered, _simple(500, "Integrity failure"))

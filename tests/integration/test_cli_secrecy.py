@@ -130,3 +130,25 @@ def test_purge_dry_run_and_backup_restore_round_trip(
     assert restored.exit_code == 0, restored.output
     verified = runner.invoke(app, ["audit", "verify", "--data-dir", str(tmp_path / "elsewhere")])
     assert verified.exit_code == 0
+
+
+def test_a_passphrase_protected_key_store_needs_its_passphrase(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = str(tmp_path / "guarded")
+    monkeypatch.setenv("SERMENT_KEY_PASSPHRASE", "une phrase de passe assez longue")
+    assert runner.invoke(app, ["init", "--data-dir", data_dir]).exit_code == 0
+    assert b"une phrase" not in b"".join(
+        p.read_bytes() for p in (tmp_path / "guarded").rglob("*") if p.is_file()
+    )
+    assert runner.invoke(app, ["keys", "status", "--data-dir", data_dir]).exit_code == 0
+    monkeypatch.delenv("SERMENT_KEY_PASSPHRASE")
+    missing = runner.invoke(app, ["keys", "status", "--data-dir", data_dir])
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == (
+        "error: the key store is protected by a passphrase; set SERMENT_KEY_PASSPHRASE"
+    )
+    monkeypatch.setenv("SERMENT_KEY_PASSPHRASE", "not the one")
+    wrong = runner.invoke(app, ["keys", "status", "--data-dir", data_dir])
+    assert wrong.exit_code == 1
+    assert wrong.stderr.strip() == "error: the passphrase does not open the key store"

@@ -265,3 +265,65 @@ async def test_the_dpo_verifies_the_audit_chain(client: httpx.AsyncClient, accou
     assert (
         await client.get("/api/v1/audit/verify", headers=accounts.headers("clinician"))
     ).status_code == 403
+
+
+async def test_a_clinician_changes_contact_details_and_names_through_the_guard(
+    client: httpx.AsyncClient, accounts: Accounts
+) -> None:
+    headers = accounts.headers("clinician")
+    ref = await _register(client, accounts, ALICE.payload())
+    changed = await client.patch(
+        f"/api/v1/people/{ref}", json={"phone": "+33 4 72 00 00 00", "email": None}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["phone"] == "+33472000000"
+    assert changed.json()["email"] is None
+    assert changed.json()["family_name"] == ALICE.family_name
+    renamed = await client.patch(
+        f"/api/v1/people/{ref}", json={"family_name": "Martin-Lefort"}, headers=headers
+    )
+    assert renamed.json()["family_name"] == "Martin-Lefort"
+    found = await client.post(
+        "/api/v1/people",
+        json={**ALICE.payload(with_nir=False), "family_name": "MARTIN LEFORT"},
+        headers=headers,
+    )
+    assert found.json()["ref"] == ref, "the demographic pseudonym follows the new name"
+
+
+async def test_a_change_that_makes_someone_else_is_refused(
+    client: httpx.AsyncClient, accounts: Accounts
+) -> None:
+    headers = accounts.headers("clinician")
+    alice = await _register(client, accounts, ALICE.payload())
+    await _register(client, accounts, BRUNO.payload())
+    conflict = await client.patch(f"/api/v1/people/{alice}", json={"nir": BRUNO.nir}, headers=headers)
+    assert conflict.status_code == 409
+    assert "another person is registered with this NIR" in conflict.json()["detail"]
+    removed = await client.patch(f"/api/v1/people/{alice}", json={"family_name": None}, headers=headers)
+    assert removed.status_code == 422
+    assert "cannot be removed" in removed.json()["detail"]
+    unchanged = await client.get(f"/api/v1/people/{alice}", headers=headers)
+    assert unchanged.json()["nir"] == ALICE.nir
+
+
+async def test_the_dpo_erases_an_identity_and_it_is_gone(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    ref = await _register(client, accounts, ALICE.payload())
+    erased = await client.delete(f"/api/v1/people/{ref}", headers=accounts.headers("dpo"))
+    assert erased.status_code == 204
+    gone = await client.get(f"/api/v1/people/{ref}", headers=accounts.headers("clinician"))
+    assert gone.status_code == 404
+    with installation.database.read() as session:
+        row = session.get(PersonRow, ref)
+    assert row is not None
+    assert (row.family_name, row.nir, row.nir_pseudonym, row.data_key_wrapped) == (None, None, None, None)
+    again = await client.post("/api/v1/people", json=ALICE.payload(), headers=accounts.headers("clinician"))
+    assert again.status_code == 201
+    assert again.json()["ref"] != ref
+    second = await client.delete(f"/api/v1/people/{ref}", headers=accounts.headers("dpo"))
+    assert second.status_code == 404, second.text
+    # The grant is checked before existence: a role that may not erase learns nothing about the ref.
+    refused = await client.delete(f"/api/v1/people/{ref}", headers=accounts.headers("clinician"))
+    assert refused.status_code == 403

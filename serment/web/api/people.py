@@ -13,12 +13,15 @@ from serment.access.oversight import access_history
 from serment.people import (
     Address,
     PersonDetails,
+    PersonRecord,
     contact_email,
     contact_phone,
+    erase_person,
     list_oppositions,
     read_person,
     register_opposition,
     register_person,
+    update_person,
     withdraw_opposition,
 )
 from serment.secrecy import make_identity
@@ -53,6 +56,21 @@ class PersonIn(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
     external_ref: str | None = Field(default=None, max_length=64, description="The sender's own id.")
+
+
+class PersonPatch(BaseModel):
+    """The fields to change; a contact field sent as null is removed. Omitted fields stay."""
+
+    model_config = ConfigDict(extra="forbid")
+    nir: str | None = Field(default=None, max_length=32)
+    family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    given_names: str | None = Field(default=None, min_length=1, max_length=200)
+    birth_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    sex: Literal["F", "M", "X"] | None = None
+    address: AddressIn | None = None
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=320)
+    external_ref: str | None = Field(default=None, max_length=64)
 
 
 class RegisteredOut(BaseModel):
@@ -157,7 +175,27 @@ def post_person(
 @router.get("/{ref}", response_model=PersonOut, summary="Read a person's identity")
 def get_person(ref: Ref, caller: Caller, installation: CurrentInstallation) -> PersonOut:
     """The identity, when the guard allows the caller's role and purpose; 403 with the reason if not."""
-    record = read_person(installation.platform, caller, ref)
+    return _person_out(read_person(installation.platform, caller, ref))
+
+
+@router.patch("/{ref}", response_model=PersonOut, summary="Change a person's identity or contact details")
+def patch_person(ref: Ref, body: PersonPatch, caller: Caller, installation: CurrentInstallation) -> PersonOut:
+    """Only the fields sent change; 409 if the new identity is another registered person's."""
+    changes: dict[str, str | Address | None] = {}
+    for name in body.model_fields_set:
+        value = getattr(body, name)
+        changes[name] = Address(**value.model_dump()) if isinstance(value, AddressIn) else value
+    return _person_out(update_person(installation.platform, caller, ref, changes))
+
+
+@router.delete("/{ref}", status_code=HTTPStatus.NO_CONTENT, summary="Erase a person's identity")
+def delete_person(ref: Ref, caller: Caller, installation: CurrentInstallation) -> Response:
+    """Erases the identity and pseudonyms where the policy allows it; the ref remains, empty."""
+    erase_person(installation.platform, caller, ref)
+    return Response(status_code=HTTPStatus.NO_CONTENT)
+
+
+def _person_out(record: PersonRecord) -> PersonOut:
     details = record.details
     return PersonOut(
         ref=record.ref,
