@@ -22,6 +22,8 @@ from serment.policy import PROHIBITED_PURPOSES, PURPOSES, is_prohibited
 from serment.store.tables import OppositionRow, PersonRow
 
 _MINT = object()
+# Where the stated purpose comes from, for problems that name the field at fault.
+PURPOSE_FIELD = "header.Serment-Purpose"
 
 
 class NoSuchPerson(Exception):
@@ -112,7 +114,7 @@ def _purpose(platform: Platform, request: Request, action: str, subject: str | N
         entry = actor.entry(
             action, "refused", purpose=stated, subject=subject, reason=reason, request_id=request.request_id
         )
-        return Refused(reason, entry, status)
+        return Refused(reason, entry, status, field=PURPOSE_FIELD)
 
     if stated is None:
         granted = platform.policy.purposes_of(actor.role)

@@ -29,11 +29,13 @@ RelationshipCheck = Callable[[Session, Actor, str], bool]
 class Refused(Exception):
     """The guard said no. `status` is the HTTP status to answer, `reason` the sentence to show."""
 
-    def __init__(self, reason: str, entry: AuditEntry, status: int = 403) -> None:
+    def __init__(self, reason: str, entry: AuditEntry, status: int = 403, field: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.entry = entry
         self.status = status
+        # The part of the request at fault, when there is one (the stated purpose).
+        self.field = field
 
 
 @dataclass(frozen=True)

@@ -127,9 +127,11 @@ async def _refused(request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, Refused):
         raise error
     titles = {400: "Invalid purpose", 403: "Refused", 404: "No such person", 410: "Expired"}
+    errors = [InvalidField(location=error.field, message=error.reason)] if error.field else None
     return problem_response(
-        error.status, title=titles.get(error.status), detail=error.reason, instance=request.url.path
-    )
+        error.status, title=titles.get(error.status), detail=error.reason, instance=request.url.path,
+        errors=errors,
+    )  # fmt: skip
 
 
 async def _invalid_identity(request: Request, error: Exception) -> JSONResponse:

@@ -111,6 +111,8 @@ async def test_a_read_the_policy_does_not_allow_is_refused_with_its_reason_and_a
     assert response.status_code == status
     assert response.headers["content-type"] == PROBLEM
     assert reason in response.json()["detail"]
+    if purpose in {"insurance", "employment", "curiosity"}:
+        assert response.json()["errors"][0]["location"] == "header.Serment-Purpose"
     assert ALICE.family_name not in response.text
     with installation.database.read() as session:
         last = session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq.desc())).first()
