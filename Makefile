@@ -34,8 +34,7 @@ $(STAMP): $(BIN)/python pyproject.toml requirements/lock.txt
 install: $(STAMP)
 
 demo: install
-	@test -f $(DEMO_DIR)/.serment || $(BIN)/serment init --data-dir $(DEMO_DIR)
-	$(BIN)/serment serve --data-dir $(DEMO_DIR) --host $(DEMO_HOST) --port $(DEMO_PORT)
+	$(BIN)/serment demo --data-dir $(DEMO_DIR) --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 lint: install
 	$(BIN)/ruff check serment tests scripts

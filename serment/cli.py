@@ -17,11 +17,13 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Table
 
 from serment import __version__
 from serment.access import Refused, operator
 from serment.access.accounts import AccountError, add_user, create_token, link_patient
 from serment.access.oversight import export_audit, verify_audit
+from serment.demo import demo_logins
 from serment.installation import (
     DailyPurge,
     Installation,
@@ -95,6 +97,33 @@ def init(
     out.print(f"{verb} the Serment data directory {report.data_dir} (installation {report.installation_id}).")
     out.print(f"Database: {report.database}")
     out.print(f"Next: serment serve --data-dir {report.data_dir}")
+
+
+@app.command()
+def demo(
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port to listen on [default: 8000].")] = None,
+) -> None:
+    """Initialise a demo installation if there is none, print an account and token per role, serve."""
+    settings = _settings(data_dir=data_dir, host=host, port=port)
+    if not (settings.data_dir / ".serment").is_file():
+        report = _attempt(lambda: initialise(settings))
+        out.print(f"Created the demo data directory {report.data_dir}.")
+    with _installation(data_dir) as installation:
+        logins = demo_logins(installation.platform)
+    table = Table(title="Demo accounts (passwords are shown once, when an account is created)")
+    for column in ("role", "account", "password"):
+        table.add_column(column, no_wrap=True)
+    for login in logins:
+        table.add_row(login.role, login.account, login.password or "(shown when it was created)")
+    out.print(table)
+    out.print("API tokens, valid one day (paste into a shell):")
+    for login in logins:
+        out.print(f"export SERMENT_TOKEN_{login.role.upper()}={login.token}", markup=False)
+    address = _address(settings.host, settings.port)
+    out.print(f'Try: curl -H "Authorization: Bearer $SERMENT_TOKEN_CLINICIAN" {address}/api/v1', markup=False)
+    serve(data_dir=data_dir, host=host, port=port)
 
 
 @app.command()

@@ -1,5 +1,6 @@
-"""The synthetic population and outbreak that `make demo`, tests and benchmarks load. Built by the
-reporting issue.
+"""The demonstration installation: an account of every role with fresh API tokens, and (with the
+reporting capability) a synthetic population and outbreak for `make demo`, tests and benchmarks."""
 
-This package is empty until then; it stands here so that the layers contract already holds it.
-"""
+from serment.demo.accounts import DemoLogin, demo_logins
+
+__all__ = ["DemoLogin", "demo_logins"]

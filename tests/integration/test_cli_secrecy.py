@@ -9,6 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from serment.cli import app
+from serment.demo import demo_logins
+from serment.installation import initialise, open_installation
+from serment.policy import ROLES
+from serment.settings import Settings
 
 
 @pytest.fixture
@@ -152,3 +156,18 @@ def test_a_passphrase_protected_key_store_needs_its_passphrase(
     wrong = runner.invoke(app, ["keys", "status", "--data-dir", data_dir])
     assert wrong.exit_code == 1
     assert wrong.stderr.strip() == "error: the passphrase does not open the key store"
+
+
+def test_demo_logins_give_every_role_an_account_and_a_fresh_token(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "demo")
+    initialise(settings)
+    installation = open_installation(settings)
+    try:
+        first = demo_logins(installation.platform)
+        second = demo_logins(installation.platform)
+    finally:
+        installation.close()
+    assert [login.role for login in first] == list(ROLES)
+    assert all(login.password for login in first)
+    assert all(login.password is None for login in second)
+    assert {login.token for login in first}.isdisjoint({login.token for login in second})
