@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from serment.access.actors import Actor, Request
@@ -159,32 +159,47 @@ def create_token(platform: Platform, request: Request, *, name: str, days: int =
 
 
 def authenticate_token(platform: Platform, token: str, request_id: str | None = None) -> Actor:
-    """The actor an API token stands for, or AuthenticationFailed (audited)."""
+    """The actor an API token stands for, or AuthenticationFailed (audited).
+
+    Reads only, unless the token fails (the failure is audited) or its last use is to be noted.
+    """
     match = _TOKEN.fullmatch(token.strip())
     token_id, secret = (match.group(1), match.group(2)) if match else ("", "")
-    failure: str | None = None
-    with platform.database.write() as session:
-        now = platform.clock.now()
+    now = platform.clock.now()
+    with platform.database.read() as session:
         row = session.get(ApiTokenRow, token_id) if match else None
         user = session.get(UserRow, row.user_id) if row is not None else None
-        if row is None or user is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
-            failure = "unknown token"
-        elif row.revoked_at is not None:
-            failure = "revoked token"
-        elif row.expires_at <= now:
-            failure = "expired token"
-        elif user.disabled_at is not None:
-            failure = "disabled account"
-        if failure is None and row is not None and user is not None:
-            if row.last_used_at is None or now - row.last_used_at > _LAST_USED_PRECISION:
-                row.last_used_at = now
-            return _actor(user)
-        someone = Actor(name=user.name, role=user.role) if user is not None else Actor("unknown", "unknown")
-        entry = someone.entry(
-            "login_failed", "failed", reason=failure, request_id=request_id, detail={"method": "token"}
+        failure = _token_failure(row, user, secret, now)
+        actor = _actor(user) if user is not None else None
+        stale = row is not None and (
+            row.last_used_at is None or now - row.last_used_at > _LAST_USED_PRECISION
         )
+    if failure is None and actor is not None:
+        if stale:
+            with platform.database.write() as session:
+                session.execute(
+                    update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now)
+                )
+        return actor
+    someone = Actor(name=actor.name, role=actor.role) if actor is not None else Actor("unknown", "unknown")
+    entry = someone.entry(
+        "login_failed", "failed", reason=failure, request_id=request_id, detail={"method": "token"}
+    )
+    with platform.database.write() as session:
         append(session, entry, now)
     raise AuthenticationFailed
+
+
+def _token_failure(row: ApiTokenRow | None, user: UserRow | None, secret: str, now: datetime) -> str | None:
+    if row is None or user is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
+        return "unknown token"
+    if row.revoked_at is not None:
+        return "revoked token"
+    if row.expires_at <= now:
+        return "expired token"
+    if user.disabled_at is not None:
+        return "disabled account"
+    return None
 
 
 def authenticate_password(

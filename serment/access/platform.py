@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -48,10 +49,10 @@ class Platform:
     keys: KeyStore
     relationships: Mapping[str, RelationshipCheck] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def pseudonymiser(self) -> Pseudonymiser:
-        """HMAC pseudonyms in every domain, from the key store's root secret."""
-        return _pseudonymiser(self.keys)
+        """HMAC pseudonyms in every domain, from the key store's root secret (derived once)."""
+        return Pseudonymiser(self.keys.pseudonym_secret())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -92,14 +93,3 @@ ALLOWED_ACCESSES = "serment.allowed_accesses"
 
 def _failed(entry: AuditEntry, kind: str) -> AuditEntry:
     return replace(entry, outcome="failed", reason=f"allowed, then the use case failed ({kind})")
-
-
-_PSEUDONYMISERS: dict[int, Pseudonymiser] = {}
-
-
-def _pseudonymiser(keys: KeyStore) -> Pseudonymiser:
-    # One per key store: deriving domain keys costs HKDF runs that every request would repeat.
-    found = _PSEUDONYMISERS.get(id(keys))
-    if found is None:
-        found = _PSEUDONYMISERS[id(keys)] = Pseudonymiser(keys.pseudonym_secret())
-    return found
