@@ -3,9 +3,11 @@
 - `identity`: NIR (with its control key), names, birth dates and sex made canonical, so that two records
   of one person give one pseudonym.
 - `pseudonyms`: HMAC-SHA256 pseudonyms in the domains core, hub and project:<id>, keys derived with HKDF.
-- `seal`: AES-256-GCM sealing of direct identifiers, bound to table, column, person and key version.
+- `seal`: AES-256-GCM sealing of direct identifiers, bound to table, column, person and key version,
+  one value at a time or a whole row at once.
 - `keys`: the key store: master key, versioned key-encryption keys, the pseudonym root secret and the
-  epoch keys whose destruction ends retention.
+  epoch keys whose destruction ends retention; `keyfiles` keeps its documents (in memory or as files),
+  `snapshots` writes and checks its backups.
 
 This layer imports nothing from Serment but the clock.
 """
@@ -44,7 +46,9 @@ from serment.secrecy.seal import (
     SealError,
     new_key,
     seal,
+    seal_row,
     unseal,
+    unseal_row,
     unwrap_key,
     wrap_key,
 )
@@ -79,7 +83,9 @@ __all__ = [
     "normalise_nir",
     "normalise_sex",
     "seal",
+    "seal_row",
     "unseal",
+    "unseal_row",
     "unwrap_key",
     "validate_domain",
     "wrap_key",

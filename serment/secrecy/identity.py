@@ -69,9 +69,12 @@ def normalise_nir(raw: str) -> str:
     Spaces, dots and hyphens between digits are removed; Corsican departments 2A and 2B are upper-cased.
     Raises `IdentityError` (field "nir") on a wrong length, a wrong character, sex digit or control key.
     """
-    compact = raw.strip().replace(" ", "").replace(".", "").replace("-", "")
-    if not compact.isascii():
-        compact = compact.translate(_NIR_SEPARATORS)
+    compact = raw
+    # A NIR sent as bare ASCII digits has nothing to remove: skip the four passes over it.
+    if not (raw.isascii() and raw.isdigit()):
+        compact = raw.strip().replace(" ", "").replace(".", "").replace("-", "")
+        if not compact.isascii():
+            compact = compact.translate(_NIR_SEPARATORS)
     if len(compact) != _NIR_LENGTH:
         noun = "character" if len(compact) == 1 else "characters"
         raise IdentityError("nir", f"the NIR has {len(compact)} {noun}; it needs 15: 13 and a 2-digit key")

@@ -4,47 +4,56 @@ pseudonym root secret and the epoch keys, one per data category and month.
 Rotation re-wraps under a new KEK and destroys the old one, re-encrypting no data. Destroying an epoch
 key leaves a tombstone, so that epoch can never be created or imported again: that is how retention
 makes expired data unreadable everywhere, backups included. Both stores keep the same documents, one
-in memory (tests), one as files (<data_dir>/keys).
+in memory (tests), one as files (<data_dir>/keys): how documents are stored is in `keyfiles`, how
+snapshots are written and checked in `snapshots`; this module is the hierarchy.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import fcntl
-import json
-import os
 import re
-import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from typing import Protocol
 
 from serment.clock import Clock, SystemClock
-from serment.secrecy.seal import SealError, new_key, unwrap_key, wrap_key
+from serment.secrecy.keyfiles import (
+    EPOCH_FILE,
+    KEK_FILE,
+    Document,
+    Documents,
+    FileDocuments,
+    KdfParameters,
+    KeyStoreError,
+    MemoryDocuments,
+    Slot,
+    b64,
+    epoch_file,
+    epoch_label,
+    epoch_slot,
+    field,
+    field_time,
+    open_master,
+    protect_master,
+    unwrap_document,
+)
+from serment.secrecy.seal import new_key, wrap_key
+from serment.secrecy.snapshots import dump_snapshot, parse_snapshot, plan_import
 
-_FORMAT = "serment/keys/v1"
-_SNAPSHOT_FORMAT = "serment/key-snapshot/v1"
-_SALT_LENGTH = 16
+__all__ = [
+    "EpochInfo",
+    "FileKeyStore",
+    "KdfParameters",
+    "KeyDestroyed",
+    "KeyStore",
+    "KeyStoreError",
+    "MemoryKeyStore",
+    "RotationReport",
+    "Tombstone",
+]
+
 _CATEGORY = re.compile(r"[a-z_]{1,32}")
 _MONTH = re.compile(r"[0-9]{4}-(?:0[1-9]|1[0-2])")
-_KEK = re.compile(r"kek/v([1-9][0-9]{0,8})\.json")
-_EPOCH = re.compile(r"epochs/([a-z_]{1,32})/([0-9]{4}-(?:0[1-9]|1[0-2]))\.json")
-_SINGLETONS = ("master.json", "pseudonym.json", "tombstones.json")
-
-Document = dict[str, Any]
-Slot = tuple[str, str]
-_T = TypeVar("_T")
-
-
-class KeyStoreError(Exception):
-    """The key store cannot do what was asked; the message says what to do about it, in one line."""
 
 
 class KeyDestroyed(KeyStoreError):
@@ -79,19 +88,6 @@ class RotationReport:
     rewrapped: int
 
 
-@dataclass(frozen=True)
-class KdfParameters:
-    """Argon2id cost of turning the passphrase into the key that protects the master key."""
-
-    memory_kib: int = 65536
-    iterations: int = 3
-    lanes: int = 4
-
-    def __post_init__(self) -> None:
-        if self.lanes < 1 or self.iterations < 1 or self.memory_kib < 8 * self.lanes:
-            raise KeyStoreError("Argon2id needs lanes >= 1, iterations >= 1 and memory_kib >= 8 x lanes")
-
-
 class KeyStore(Protocol):
     """The keys of one installation, for the identity vault, pseudonyms and the purge."""
 
@@ -106,19 +102,10 @@ class KeyStore(Protocol):
     def import_snapshot(self, snapshot: bytes) -> None: ...
 
 
-class _Documents(Protocol):
-    def read(self, name: str) -> Document | None: ...
-    def write(self, name: str, document: Document) -> None: ...
-    def destroy(self, name: str) -> bool: ...
-    def names(self, folder: str) -> list[str]: ...
-    def locked(self) -> AbstractContextManager[object]: ...
-    def stamp(self) -> object: ...
-
-
 class _WrappedKeyStore:
     """The behaviour both stores share; they differ only in where documents live."""
 
-    def __init__(self, documents: _Documents, master: bytes, passphrase: str | None, clock: Clock) -> None:
+    def __init__(self, documents: Documents, master: bytes, passphrase: str | None, clock: Clock) -> None:
         self._documents = documents
         self._master = master
         self._passphrase = passphrase
@@ -165,7 +152,7 @@ class _WrappedKeyStore:
                     f"the epoch key of {category} {month} was destroyed on "
                     f"{tombstone.destroyed_at.date().isoformat()}; its data can no longer be read"
                 )
-            name, label = _epoch_name(slot), _epoch_label(slot)
+            name, label = epoch_file(slot), epoch_label(slot)
             document = self._documents.read(name)
             if document is not None:
                 key = self._open_wrapped(document, label)
@@ -185,10 +172,10 @@ class _WrappedKeyStore:
             destroyed = self._tombstone_map()
             found = []
             for name in self._documents.names("epochs/"):
-                slot = _epoch_slot(name)
+                slot = epoch_slot(name)
                 if slot not in destroyed:
                     document = self._require(name)
-                    version, created = _field(document, "kek_version", int), _time(document, "created_at")
+                    version, created = field(document, "kek_version", int), field_time(document, "created_at")
                     found.append(EpochInfo(slot[0], slot[1], version, created))
             return tuple(found)
 
@@ -210,7 +197,7 @@ class _WrappedKeyStore:
                 destroyed[slot] = Tombstone(category, month, self._clock.now())
                 self._write_tombstones(destroyed)
             self._epochs.pop(slot, None)
-            return self._documents.destroy(_epoch_name(slot))
+            return self._documents.destroy(epoch_file(slot))
 
     def rotate(self) -> RotationReport:
         """Create the next KEK, re-wrap the pseudonym secret and every live epoch key under it, then destroy
@@ -220,18 +207,18 @@ class _WrappedKeyStore:
             old = self.kek_version()
             new, kek = old + 1, new_key()
             label = f"kek:v{new}"
-            wrapped = _b64(wrap_key(self._master, kek, label))
+            wrapped = b64(wrap_key(self._master, kek, label))
             self._documents.write(
                 f"kek/v{new}.json", {"version": new, "created_at": self._now(), "wrapped": wrapped}
             )
             self._keks[new] = kek
             destroyed, rewrapped = self._tombstone_map(), 0
             for name in ["pseudonym.json", *self._documents.names("epochs/")]:
-                if name != "pseudonym.json" and _epoch_slot(name) in destroyed:
+                if name != "pseudonym.json" and epoch_slot(name) in destroyed:
                     self._documents.destroy(name)
                     continue
                 document = self._require(name)
-                label = "pseudonym" if name == "pseudonym.json" else _epoch_label(_epoch_slot(name))
+                label = "pseudonym" if name == "pseudonym.json" else epoch_label(epoch_slot(name))
                 key = self._open_wrapped(document, label)
                 self._documents.write(name, document | self._wrap_current(key, label))
                 rewrapped += 1
@@ -252,9 +239,9 @@ class _WrappedKeyStore:
             documents = {
                 name: self._require(name)
                 for name in self._documents.names("")
-                if not (_EPOCH.fullmatch(name) and _epoch_slot(name) in destroyed)
+                if not (EPOCH_FILE.fullmatch(name) and epoch_slot(name) in destroyed)
             }
-            return _dump({"format": _SNAPSHOT_FORMAT, "exported_at": self._now(), "documents": documents})
+            return dump_snapshot(documents, self._now())
 
     def import_snapshot(self, snapshot: bytes) -> None:
         """Replace the key material with a snapshot's, for restoring a backup; the master key and its
@@ -262,19 +249,19 @@ class _WrappedKeyStore:
 
         Everything is checked before anything is written; if the import is interrupted, run it again.
         """
-        documents = _parse_snapshot(snapshot)
+        documents = parse_snapshot(snapshot)
         with self._documents.locked():
             self._refresh()
             destroyed = self._tombstone_map()
             try:
                 for slot, tombstone in _tombstones_of(documents.get("tombstones.json")).items():
                     destroyed.setdefault(slot, tombstone)
-                plan = self._plan_import(documents, destroyed)
+                plan = plan_import(documents, destroyed, self._master, self._passphrase)
             except (KeyStoreError, ValueError) as error:
                 raise KeyStoreError(f"the snapshot cannot be imported: {error}") from None
             self._write_tombstones(destroyed)
             for name in self._documents.names("epochs/"):
-                if _epoch_slot(name) in destroyed:
+                if epoch_slot(name) in destroyed:
                     self._documents.destroy(name)
             for name, document in plan.items():
                 self._documents.write(name, document)
@@ -282,33 +269,6 @@ class _WrappedKeyStore:
                 if name not in plan and name not in ("master.json", "tombstones.json"):
                     self._documents.destroy(name)
             self._forget()
-
-    def _plan_import(
-        self, documents: dict[str, Document], destroyed: dict[Slot, Tombstone]
-    ) -> dict[str, Document]:
-        master_document = documents.get("master.json")
-        if master_document is None:
-            raise KeyStoreError("it holds no master key")
-        protected = _field(master_document, "protection", str) != "none"
-        master = _open_master(master_document, self._passphrase if protected else None, "the snapshot")
-        plan: dict[str, Document] = {}
-        keks: dict[int, bytes] = {}
-        for name, document in documents.items():
-            if match := _KEK.fullmatch(name):
-                version, label = int(match[1]), f"kek:v{match[1]}"
-                keks[version] = _unwrap(master, document, label)
-                plan[name] = document | {"wrapped": _b64(wrap_key(self._master, keks[version], label))}
-        for name, document in documents.items():
-            if name == "pseudonym.json" or (_EPOCH.fullmatch(name) and _epoch_slot(name) not in destroyed):
-                label = "pseudonym" if name == "pseudonym.json" else _epoch_label(_epoch_slot(name))
-                kek = keks.get(_field(document, "kek_version", int))
-                if kek is None:
-                    raise KeyStoreError(f"it lacks the key-encryption key of {name}")
-                _unwrap(kek, document, label)
-                plan[name] = document
-        if "pseudonym.json" not in plan:
-            raise KeyStoreError("it holds no pseudonym secret")
-        return plan
 
     def _refresh(self) -> None:
         # Another process that destroyed an epoch or imported a snapshot rewrote tombstones.json.
@@ -327,21 +287,22 @@ class _WrappedKeyStore:
         return self._clock.now().isoformat()
 
     def _kek_versions(self) -> list[int]:
-        return [int(match[1]) for name in self._documents.names("kek/") if (match := _KEK.fullmatch(name))]
+        names = self._documents.names("kek/")
+        return [int(match[1]) for name in names if (match := KEK_FILE.fullmatch(name))]
 
     def _kek(self, version: int) -> bytes:
         key = self._keks.get(version)
         if key is None:
-            key = _unwrap(self._master, self._require(f"kek/v{version}.json"), f"kek:v{version}")
+            key = unwrap_document(self._master, self._require(f"kek/v{version}.json"), f"kek:v{version}")
             self._keks[version] = key
         return key
 
     def _wrap_current(self, key: bytes, label: str) -> Document:
         version = self.kek_version()
-        return {"kek_version": version, "wrapped": _b64(wrap_key(self._kek(version), key, label))}
+        return {"kek_version": version, "wrapped": b64(wrap_key(self._kek(version), key, label))}
 
     def _open_wrapped(self, document: Document, label: str) -> bytes:
-        return _unwrap(self._kek(_field(document, "kek_version", int)), document, label)
+        return unwrap_document(self._kek(field(document, "kek_version", int)), document, label)
 
     def _require(self, name: str) -> Document:
         document = self._documents.read(name)
@@ -365,8 +326,8 @@ class MemoryKeyStore(_WrappedKeyStore):
     """A key store held in memory, for tests: the same hierarchy and behaviour as FileKeyStore."""
 
     def __init__(self, clock: Clock | None = None) -> None:
-        documents, master, clock = _MemoryDocuments(), new_key(), clock or SystemClock()
-        _initialise(documents, master, _master_document(master, None, KdfParameters()), clock)
+        documents, master, clock = MemoryDocuments(), new_key(), clock or SystemClock()
+        _initialise(documents, master, protect_master(master, None, KdfParameters()), clock)
         super().__init__(documents, master, None, clock)
 
 
@@ -391,11 +352,9 @@ class FileKeyStore(_WrappedKeyStore):
             raise KeyStoreError(f"{directory} already exists and is not empty; choose a new key directory")
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         directory.chmod(0o700)
-        documents, master, clock = _FileDocuments(directory), new_key(), clock or SystemClock()
+        documents, master, clock = FileDocuments(directory), new_key(), clock or SystemClock()
         with documents.locked():
-            _initialise(
-                documents, master, _master_document(master, passphrase, kdf or KdfParameters()), clock
-            )
+            _initialise(documents, master, protect_master(master, passphrase, kdf or KdfParameters()), clock)
         return cls(documents, master, passphrase, clock)
 
     @classmethod
@@ -403,172 +362,31 @@ class FileKeyStore(_WrappedKeyStore):
         cls, directory: Path, *, passphrase: str | None = None, clock: Clock | None = None
     ) -> FileKeyStore:
         """Open the key store in `directory`, with its passphrase when it has one."""
-        documents = _FileDocuments(directory)
+        documents = FileDocuments(directory)
         master_document = documents.read("master.json") if directory.is_dir() else None
         if master_document is None:
             raise KeyStoreError(f"no key store at {directory}")
-        if passphrase is not None and _field(master_document, "protection", str) == "none":
+        if passphrase is not None and field(master_document, "protection", str) == "none":
             raise KeyStoreError(
                 "the key store has no passphrase, but one was given; unset SERMENT_KEY_PASSPHRASE"
             )
-        master = _open_master(master_document, passphrase, "the key store")
+        master = open_master(master_document, passphrase, "the key store")
         store = cls(documents, master, passphrase, clock or SystemClock())
         # Fail at start-up rather than at the first report when the store is damaged.
         store._kek(store.kek_version())
         return store
 
 
-class _MemoryDocuments:
-    def __init__(self) -> None:
-        self._documents: dict[str, bytes] = {}
-        self._lock = threading.RLock()
-
-    def read(self, name: str) -> Document | None:
-        raw = self._documents.get(name)
-        return None if raw is None else _parse(raw, name)
-
-    def write(self, name: str, document: Document) -> None:
-        self._documents[name] = _dump(document | {"format": _FORMAT})
-
-    def destroy(self, name: str) -> bool:
-        return self._documents.pop(name, None) is not None
-
-    def names(self, folder: str) -> list[str]:
-        return sorted(name for name in self._documents if name.startswith(folder))
-
-    def locked(self) -> AbstractContextManager[object]:
-        return self._lock
-
-    def stamp(self) -> object:
-        return None
-
-
-class _FileDocuments:
-    def __init__(self, directory: Path) -> None:
-        self._directory = directory
-        self._lock = threading.RLock()
-        self._held = False
-
-    def read(self, name: str) -> Document | None:
-        try:
-            raw = (self._directory / name).read_bytes()
-        except FileNotFoundError:
-            return None
-        return _parse(raw, name)
-
-    def write(self, name: str, document: Document) -> None:
-        path = self._directory / name
-        _ensure_directory(path.parent)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(_dump(document | {"format": _FORMAT}))
-                file.flush()
-                os.fsync(file.fileno())
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_directory(path.parent)
-
-    def destroy(self, name: str) -> bool:
-        path = self._directory / name
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return False
-        # Best effort on SSDs and journaling file systems; the tombstone and the broken unwrap chain count.
-        with path.open("r+b") as file:
-            file.write(bytes(size))
-            file.flush()
-            os.fsync(file.fileno())
-        path.unlink()
-        _fsync_directory(path.parent)
-        return True
-
-    def names(self, folder: str) -> list[str]:
-        root = self._directory / folder
-        found = (path.relative_to(self._directory).as_posix() for path in root.rglob("*.json"))
-        return sorted(
-            name for name in found if name in _SINGLETONS or _KEK.fullmatch(name) or _EPOCH.fullmatch(name)
-        )
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        # The thread lock serialises this process; flock serialises the processes sharing the directory.
-        with self._lock:
-            if self._held:
-                yield
-                return
-            descriptor = os.open(self._directory / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX)
-                self._held = True
-                yield
-            finally:
-                self._held = False
-                os.close(descriptor)
-
-    def stamp(self) -> object:
-        try:
-            status = (self._directory / "tombstones.json").stat()
-        except FileNotFoundError:
-            return None
-        return (status.st_ino, status.st_mtime_ns, status.st_size)
-
-
-def _initialise(documents: _Documents, master: bytes, master_document: Document, clock: Clock) -> None:
+def _initialise(documents: Documents, master: bytes, master_document: Document, clock: Clock) -> None:
     now, kek, secret = clock.now().isoformat(), new_key(), new_key()
     documents.write(
-        "kek/v1.json", {"version": 1, "created_at": now, "wrapped": _b64(wrap_key(master, kek, "kek:v1"))}
+        "kek/v1.json", {"version": 1, "created_at": now, "wrapped": b64(wrap_key(master, kek, "kek:v1"))}
     )
-    pseudonym = {"created_at": now, "kek_version": 1, "wrapped": _b64(wrap_key(kek, secret, "pseudonym"))}
+    pseudonym = {"created_at": now, "kek_version": 1, "wrapped": b64(wrap_key(kek, secret, "pseudonym"))}
     documents.write("pseudonym.json", pseudonym)
     documents.write("tombstones.json", {"tombstones": []})
     # Written last: a directory without master.json is not (yet) a key store.
     documents.write("master.json", master_document)
-
-
-def _master_document(master: bytes, passphrase: str | None, kdf: KdfParameters) -> Document:
-    if passphrase is None:
-        return {"protection": "none", "key": _b64(master)}
-    salt = os.urandom(_SALT_LENGTH)
-    wrapped = wrap_key(_derive(passphrase, salt, kdf), master, "master")
-    parameters = {"memory_kib": kdf.memory_kib, "iterations": kdf.iterations, "lanes": kdf.lanes}
-    return {"protection": "argon2id", "salt": _b64(salt), "wrapped": _b64(wrapped)} | parameters
-
-
-def _open_master(document: Document, passphrase: str | None, what: str) -> bytes:
-    protection = _field(document, "protection", str)
-    if protection == "none":
-        return _bytes(document, "key")
-    if protection != "argon2id":
-        raise KeyStoreError(
-            f"{what} protects its master key with {protection!r}, which this Serment cannot open"
-        )
-    if passphrase is None:
-        raise KeyStoreError(f"{what} is protected by a passphrase; set SERMENT_KEY_PASSPHRASE")
-    kdf = KdfParameters(*(_field(document, name, int) for name in ("memory_kib", "iterations", "lanes")))
-    try:
-        return unwrap_key(
-            _derive(passphrase, _bytes(document, "salt"), kdf), _bytes(document, "wrapped"), "master"
-        )
-    except SealError:
-        raise KeyStoreError(f"the passphrase does not open {what}") from None
-
-
-def _derive(passphrase: str, salt: bytes, kdf: KdfParameters) -> bytes:
-    argon = Argon2id(
-        salt=salt, length=32, iterations=kdf.iterations, lanes=kdf.lanes, memory_cost=kdf.memory_kib
-    )
-    return argon.derive(passphrase.encode())
-
-
-def _unwrap(wrapping_key: bytes, document: Document, label: str) -> bytes:
-    try:
-        return unwrap_key(wrapping_key, _bytes(document, "wrapped"), label)
-    except SealError:
-        raise KeyStoreError(f"the {label} key does not open; restore the key store from a backup") from None
 
 
 def _slot(category: str, month: str) -> Slot:
@@ -581,106 +399,13 @@ def _slot(category: str, month: str) -> Slot:
     return category, month
 
 
-def _epoch_name(slot: Slot) -> str:
-    return f"epochs/{slot[0]}/{slot[1]}.json"
-
-
-def _epoch_label(slot: Slot) -> str:
-    return f"epoch:{slot[0]}:{slot[1]}"
-
-
-def _epoch_slot(name: str) -> Slot:
-    match = _EPOCH.fullmatch(name)
-    if match is None:
-        raise KeyStoreError(f"{name} is not an epoch key file; remove it from the key store")
-    return match[1], match[2]
-
-
 def _tombstones_of(document: Document | None) -> dict[Slot, Tombstone]:
     if document is None:
         return {}
     found: dict[Slot, Tombstone] = {}
-    for entry in _field(document, "tombstones", list):
+    for entry in field(document, "tombstones", list):
         if not isinstance(entry, dict):
             raise KeyStoreError("the tombstones of the key store are damaged; restore them from a backup")
-        slot = _slot(_field(entry, "category", str), _field(entry, "month", str))
-        found[slot] = Tombstone(slot[0], slot[1], _time(entry, "destroyed_at"))
+        slot = _slot(field(entry, "category", str), field(entry, "month", str))
+        found[slot] = Tombstone(slot[0], slot[1], field_time(entry, "destroyed_at"))
     return found
-
-
-def _parse_snapshot(snapshot: bytes) -> dict[str, Document]:
-    parsed = _parse(snapshot, "snapshot", _SNAPSHOT_FORMAT)
-    documents = _field(parsed, "documents", dict)
-    for name, document in documents.items():
-        if not (name in _SINGLETONS or _KEK.fullmatch(name) or _EPOCH.fullmatch(name)):
-            raise KeyStoreError(
-                f"the snapshot holds {name!r}, which is no key store file; it cannot be imported"
-            )
-        if not isinstance(document, dict) or document.get("format") != _FORMAT:
-            raise KeyStoreError(
-                f"the snapshot's {name} is damaged or from another version; it cannot be imported"
-            )
-    return documents
-
-
-def _parse(raw: bytes, name: str, expected: str = _FORMAT) -> Document:
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        document = None
-    if not isinstance(document, dict) or document.get("format") != expected:
-        raise KeyStoreError(
-            f"the key store's {name} is damaged or from another version; restore it from a backup"
-        )
-    return document
-
-
-def _dump(document: Document) -> bytes:
-    return json.dumps(document, sort_keys=True, indent=2).encode() + b"\n"
-
-
-def _field(document: Document, name: str, kind: type[_T]) -> _T:
-    value = document.get(name)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise KeyStoreError(f"a key store file has no valid {name!r}; restore the key store from a backup")
-    return value
-
-
-def _bytes(document: Document, name: str) -> bytes:
-    try:
-        return base64.b64decode(_field(document, name, str), validate=True)
-    except binascii.Error:
-        raise KeyStoreError(
-            f"a key store file has no valid {name!r}; restore the key store from a backup"
-        ) from None
-
-
-def _time(document: Document, name: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(_field(document, name, str))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise KeyStoreError(f"a key store file has no valid {name!r}; restore the key store from a backup")
-    return moment
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _ensure_directory(directory: Path) -> None:
-    if directory.is_dir():
-        return
-    _ensure_directory(directory.parent)
-    directory.mkdir(mode=0o700)
-    directory.chmod(0o700)
-    _fsync_directory(directory.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -7,6 +7,7 @@ does not open. A sealed value is: one format byte, a 12-byte random nonce, then 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -20,10 +21,22 @@ TAG_LENGTH = 16
 _WRAP_CONTEXT = b"serment/wrap/v1"
 _HEADER = bytes([FORMAT_VERSION])
 _DOES_NOT_OPEN = "the sealed value does not open with this key and binding"
+_BAD_BINDING = "a binding needs a table, a column and a person, none empty, and a key version >= 0"
+_AD_CONTEXT = "serment/seal/v1"
+# Column names are few (a table's columns); kept encoded, bounded against a caller inventing them.
+_COLUMN_CACHE_LIMIT = 1024
+_COLUMN_PARTS: dict[str, bytes] = {}
 
 
 class SealError(Exception):
-    """A sealed value or wrapped key that does not open: wrong key, wrong binding or label, or damaged."""
+    """A sealed value or wrapped key that does not open: wrong key, wrong binding or label, or damaged.
+
+    `column` names the column that did not open when a whole row was unsealed (unseal_row), else None.
+    """
+
+    def __init__(self, message: str, *, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +51,14 @@ class Binding:
     def __post_init__(self) -> None:
         version = self.key_version
         if not (self.table and self.column and self.person) or type(version) is not int or version < 0:
-            raise ValueError(
-                "a binding needs a table, a column and a person, none empty, and a key version >= 0"
-            )
+            raise ValueError(_BAD_BINDING)
 
     def associated_data(self) -> bytes:
         """The AES-GCM associated data of this binding: a context prefix, then each field prefixed by its
         length in characters, so that no two different bindings share an encoding."""
         table, column, person = self.table, self.column, self.person
         return (
-            f"serment/seal/v1|{len(table)}:{table}|{len(column)}:{column}|{len(person)}:{person}|{self.key_version}"
+            f"{_AD_CONTEXT}|{len(table)}:{table}|{len(column)}:{column}|{len(person)}:{person}|{self.key_version}"
         ).encode()
 
 
@@ -91,6 +102,81 @@ def unseal(key: bytes, sealed: bytes, binding: Binding) -> bytes:
     if len(key) != KEY_LENGTH:
         raise SealError(_DOES_NOT_OPEN)
     return Sealer(key).unseal(sealed, binding)
+
+
+def seal_row(
+    key: bytes, table: str, person: str, key_version: int, values: Mapping[str, bytes | None]
+) -> dict[str, bytes | None]:
+    """Every value of one person's row sealed under `key`, each exactly as seal() seals it with
+    Binding(table, column, person, key_version); None stays None. For the identity vault, which seals a
+    person's columns together: the place is checked once per row and AES-GCM is set up once.
+    """
+    if len(key) != KEY_LENGTH:
+        raise ValueError(f"a sealing key is 32 bytes (AES-256); got {len(key)}")
+    head, tail = _row_place(table, person, key_version)
+    encrypt, parts = AESGCM(key).encrypt, _COLUMN_PARTS
+    # One read of the system's random source for the whole row: each 12-byte slice is a fresh nonce.
+    nonces, start = os.urandom(NONCE_LENGTH * len(values)), 0
+    sealed: dict[str, bytes | None] = {}
+    for column, plaintext in values.items():
+        part = parts.get(column) or _column_part(column)
+        if plaintext is None:
+            sealed[column] = None
+            continue
+        nonce = nonces[start : start + NONCE_LENGTH]
+        start += NONCE_LENGTH
+        sealed[column] = _HEADER + nonce + encrypt(nonce, plaintext, head + part + tail)
+    return sealed
+
+
+def unseal_row(
+    key: bytes, table: str, person: str, key_version: int, sealed: Mapping[str, bytes | None]
+) -> dict[str, bytes | None]:
+    """The plaintext of every sealed value of one person's row, each opened exactly as unseal() opens it
+    with Binding(table, column, person, key_version); None stays None. For the identity vault.
+
+    Raises SealError, its `column` the first column that does not open, naming nothing secret; then
+    nothing of the row is returned.
+    """
+    head, tail = _row_place(table, person, key_version)
+    aead, parts = (AESGCM(key) if len(key) == KEY_LENGTH else None), _COLUMN_PARTS
+    opened: dict[str, bytes | None] = {}
+    for column, value in sealed.items():
+        part = parts.get(column) or _column_part(column)
+        if value is None:
+            opened[column] = None
+            continue
+        if aead is None:
+            raise _does_not_open(column)
+        try:
+            opened[column] = _decrypt(aead, value, head + part + tail, _DOES_NOT_OPEN)
+        except SealError:
+            raise _does_not_open(column) from None
+    return opened
+
+
+def _row_place(table: str, person: str, key_version: int) -> tuple[bytes, bytes]:
+    """The associated data of a row's bindings before and after the column, checked as Binding checks."""
+    if not (table and person) or type(key_version) is not int or key_version < 0:
+        raise ValueError(_BAD_BINDING)
+    return (
+        f"{_AD_CONTEXT}|{len(table)}:{table}|".encode(),
+        f"|{len(person)}:{person}|{key_version}".encode(),
+    )
+
+
+def _column_part(column: str) -> bytes:
+    """The column's part of the associated data, checked as Binding checks it and kept for the next row."""
+    if not column:
+        raise ValueError(_BAD_BINDING)
+    part = f"{len(column)}:{column}".encode()
+    if len(_COLUMN_PARTS) < _COLUMN_CACHE_LIMIT:
+        _COLUMN_PARTS[column] = part
+    return part
+
+
+def _does_not_open(column: str) -> SealError:
+    return SealError(f"the sealed {column} does not open with this key and binding", column=column)
 
 
 def wrap_key(wrapping_key: bytes, key: bytes, label: str) -> bytes:

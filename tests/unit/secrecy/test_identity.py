@@ -69,6 +69,18 @@ def test_nirs_with_a_computed_key_are_valid(first_13: str) -> None:
     assert nir_control_key(first_13) == int(nir[13:])
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789", max_size=17), st.sampled_from([" ", ".", "-", " . "]))
+def test_a_nir_of_bare_digits_is_read_as_its_spaced_spelling_is(digits: str, separator: str) -> None:
+    def outcome(raw: str) -> str:
+        try:
+            return normalise_nir(raw)
+        except IdentityError as error:
+            return f"error: {error}"
+
+    assert outcome(digits) == outcome(separator.join(digits)) == outcome(f" {digits} ")
+
+
 def test_corsica_counts_as_19_for_2a_and_18_for_2b() -> None:
     assert nir_control_key("266092A004123") == nir_control_key("2660919004123") == 31
     assert nir_control_key("166092B004123") == nir_control_key("1660918004123") == 11

@@ -14,7 +14,9 @@ from serment.secrecy import (
     SealError,
     new_key,
     seal,
+    seal_row,
     unseal,
+    unseal_row,
     unwrap_key,
     wrap_key,
 )
@@ -186,3 +188,174 @@ def test_a_wrapped_key_is_not_a_sealed_value_and_back() -> None:
         unseal(KEY, wrap_key(KEY, OTHER_KEY, "t"), binding)
     with pytest.raises(SealError):
         unwrap_key(KEY, seal(KEY, OTHER_KEY, binding), "")
+
+
+# Whole rows: seal_row and unseal_row seal and open exactly as seal and unseal do, column by column.
+
+VAULT_ROW: dict[str, bytes | None] = {
+    "nir": b"185057800608491",
+    "family_name": "Lefèvre".encode(),
+    "given_names": "Jean-Étienne".encode(),
+    "birth_date": b"1985-05-12",
+    "sex": b"M",
+    "address": '{"line": "12 rue de la République", "postal_code": "75011", "city": "Paris"}'.encode(),
+    "phone": None,
+    "email": b"jean.lefevre@example.fr",
+    "external_ref": b"LAB-2026-000012",
+}
+REF = "k3v7q2x9m4b8n1c5z6w0y2t4ra"
+rows = st.dictionaries(names, st.none() | st.binary(max_size=100), max_size=12)
+
+
+@EXAMPLES
+@given(table=tricky, person=tricky, version=st.integers(0, 2**32 - 1), values=rows)
+def test_a_row_sealed_at_once_opens_column_by_column(
+    table: str, person: str, version: int, values: dict[str, bytes | None]
+) -> None:
+    sealed = seal_row(KEY, table, person, version, values)
+    assert list(sealed) == list(values)
+    for column, value in values.items():
+        opened = sealed[column]
+        if value is None:
+            assert opened is None
+        else:
+            assert opened is not None
+            assert unseal(KEY, opened, Binding(table, column, person, version)) == value
+    assert unseal_row(KEY, table, person, version, sealed) == values
+
+
+@EXAMPLES
+@given(table=tricky, person=tricky, version=st.integers(0, 2**32 - 1), values=rows)
+def test_values_sealed_one_by_one_open_as_a_row(
+    table: str, person: str, version: int, values: dict[str, bytes | None]
+) -> None:
+    sealed = {
+        column: None if value is None else seal(KEY, value, Binding(table, column, person, version))
+        for column, value in values.items()
+    }
+    assert unseal_row(KEY, table, person, version, sealed) == values
+
+
+@EXAMPLES
+@given(
+    place=st.tuples(tricky, tricky, st.integers(0, 11)),
+    other=st.tuples(tricky, tricky, st.integers(0, 11)),
+    column=tricky,
+    value=st.binary(max_size=40),
+)
+def test_a_value_sealed_in_a_row_opens_nowhere_else(
+    place: tuple[str, str, int], other: tuple[str, str, int], column: str, value: bytes
+) -> None:
+    sealed = seal_row(KEY, *place, {column: value})
+    if other == place:
+        assert unseal_row(KEY, *other, sealed) == {column: value}
+    else:
+        with pytest.raises(SealError) as raised:
+            unseal_row(KEY, *other, sealed)
+        assert raised.value.column == column
+
+
+def test_a_sealed_row_has_the_format_of_sealed_values_and_a_fresh_nonce_for_each() -> None:
+    sealed = seal_row(KEY, "people", REF, 1, VAULT_ROW)
+    assert sealed["phone"] is None
+    present = {column: value for column, value in sealed.items() if value is not None}
+    for column, value in present.items():
+        plaintext = VAULT_ROW[column]
+        assert plaintext is not None
+        assert value[0] == FORMAT_VERSION
+        assert len(value) == 1 + 12 + len(plaintext) + 16
+        assert plaintext not in value
+    nonces = [value[1:13] for value in present.values()]
+    again = seal_row(KEY, "people", REF, 1, VAULT_ROW)
+    nonces += [value[1:13] for value in again.values() if value is not None]
+    assert len(set(nonces)) == len(nonces)
+
+
+def test_an_empty_row_seals_and_opens_to_nothing() -> None:
+    assert seal_row(KEY, "people", REF, 1, {}) == {}
+    assert unseal_row(KEY, "people", REF, 1, {}) == {}
+
+
+@pytest.mark.parametrize(("first", "second"), [("given_names", "family_name"), ("email", "external_ref")])
+def test_unsealing_a_row_names_the_first_column_that_does_not_open(first: str, second: str) -> None:
+    sealed = seal_row(KEY, "people", REF, 1, VAULT_ROW)
+    sealed[first], sealed[second] = sealed[second], sealed[first]
+    columns = list(VAULT_ROW)
+    expected = min(first, second, key=columns.index)
+    with pytest.raises(SealError) as raised:
+        unseal_row(KEY, "people", REF, 1, sealed)
+    assert raised.value.column == expected
+    assert str(raised.value) == f"the sealed {expected} does not open with this key and binding"
+    for value in VAULT_ROW.values():
+        assert value is None or value.decode() not in str(raised.value)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "version", "empty"])
+def test_a_damaged_value_in_a_row_is_named(damage: str) -> None:
+    sealed = seal_row(KEY, "people", REF, 1, VAULT_ROW)
+    value = bytearray(sealed["birth_date"] or b"")
+    if damage == "truncate":
+        value = value[:-1]
+    elif damage == "flip":
+        value[20] ^= 1
+    elif damage == "version":
+        value[0] = 2
+    else:
+        value = bytearray()
+    sealed["birth_date"] = bytes(value)
+    with pytest.raises(SealError) as raised:
+        unseal_row(KEY, "people", REF, 1, sealed)
+    assert raised.value.column == "birth_date"
+
+
+def test_another_key_opens_no_column_of_a_row() -> None:
+    sealed = seal_row(KEY, "people", REF, 1, VAULT_ROW)
+    with pytest.raises(SealError) as raised:
+        unseal_row(OTHER_KEY, "people", REF, 1, sealed)
+    assert raised.value.column == "nir"
+
+
+@pytest.mark.parametrize("key", [b"", bytes(16), bytes(31), bytes(33)])
+def test_rows_seal_only_with_256_bit_keys(key: bytes) -> None:
+    with pytest.raises(ValueError, match=r"32 bytes"):
+        seal_row(key, "people", REF, 1, VAULT_ROW)
+    sealed = seal_row(KEY, "people", REF, 1, {"phone": None, "nir": b"1"})
+    with pytest.raises(SealError) as raised:
+        unseal_row(key, "people", REF, 1, sealed)
+    assert raised.value.column == "nir"
+
+
+@pytest.mark.parametrize(
+    ("table", "person", "version", "column"),
+    [
+        ("", REF, 1, "nir"),
+        ("people", "", 1, "nir"),
+        ("people", REF, -1, "nir"),
+        ("people", REF, True, "nir"),
+        ("people", REF, "1", "nir"),
+        ("people", REF, 1, ""),
+    ],
+)
+def test_a_row_names_a_real_place_as_a_binding_does(
+    table: str, person: str, version: int, column: str
+) -> None:
+    with pytest.raises(ValueError, match=r"binding"):
+        Binding(table, column, person, version)
+    with pytest.raises(ValueError, match=r"binding"):
+        seal_row(KEY, table, person, version, {column: b"x"})
+    with pytest.raises(ValueError, match=r"binding"):
+        unseal_row(KEY, table, person, version, {column: None})
+
+
+def test_rows_of_many_columns_round_trip() -> None:
+    values: dict[str, bytes | None] = {f"column_{index}": str(index).encode() for index in range(3000)}
+    sealed = seal_row(KEY, "wide", REF, 0, values)
+    assert unseal_row(KEY, "wide", REF, 0, sealed) == values
+    column = "column_2999"
+    assert unseal(KEY, sealed[column] or b"", Binding("wide", column, REF, 0)) == b"2999"
+
+
+def test_a_single_value_that_does_not_open_names_no_column() -> None:
+    with pytest.raises(SealError) as raised:
+        unseal(OTHER_KEY, seal(KEY, b"x", PLACE), PLACE)
+    assert raised.value.column is None
