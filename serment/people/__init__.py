@@ -1,14 +1,6 @@
 """People: the sealed identity vault and the opposition registry."""
 
-from serment.people.oppositions import (
-    CHANNELS,
-    Opposition,
-    OppositionError,
-    list_oppositions,
-    register_opposition,
-    withdraw_opposition,
-)
-from serment.people.vault import (
+from serment.people.details import (
     Address,
     IdentityUnavailable,
     PersonConflict,
@@ -18,6 +10,16 @@ from serment.people.vault import (
     Registered,
     contact_email,
     contact_phone,
+)
+from serment.people.oppositions import (
+    CHANNELS,
+    Opposition,
+    OppositionError,
+    list_oppositions,
+    register_opposition,
+    withdraw_opposition,
+)
+from serment.people.vault import (
     erase_person,
     open_person,
     read_person,

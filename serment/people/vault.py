@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from serment.access import Access, NoSuchPerson, Platform, Request, authorise, guard, record
+from serment.people.details import (
+    Address,
+    IdentityUnavailable,
+    PersonConflict,
+    PersonDetails,
+    PersonRecord,
+    RecordTampered,
+    Registered,
+    contact_email,
+    contact_phone,
+)
 from serment.secrecy import (
-    Binding,
     Identity,
     IdentityError,
     KeyDestroyed,
@@ -31,8 +39,8 @@ from serment.secrecy import (
     new_key,
     normalise_name,
     normalise_sex,
-    seal,
-    unseal,
+    seal_row,
+    unseal_row,
     unwrap_key,
     wrap_key,
 )
@@ -43,92 +51,6 @@ TABLE = "people"
 SEALED_FIELDS = (
     "nir", "family_name", "given_names", "birth_date", "sex", "address", "phone", "email", "external_ref",
 )  # fmt: skip
-_PHONE = re.compile(r"\+?[0-9]{6,15}")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}")
-
-
-class IdentityUnavailable(Exception):
-    """The person's identity can no longer be opened: its epoch key was destroyed at expiry."""
-
-    def __init__(self, ref: str) -> None:
-        super().__init__(f"the identity of {ref} has expired under the retention policy and cannot be read")
-        self.ref = ref
-
-
-class RecordTampered(Exception):
-    """A sealed field does not open under its own binding: it was altered, or moved from another
-    person or column. Nothing of the record is returned."""
-
-    def __init__(self, ref: str, field: str) -> None:
-        super().__init__(
-            f"the sealed {field} of {ref} does not open: it was altered or moved from another record; "
-            "nothing of this record is returned"
-        )
-        self.ref = ref
-        self.field = field
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal address."""
-
-    line: str
-    postal_code: str
-    city: str
-
-
-@dataclass(frozen=True)
-class PersonDetails:
-    """A person as reported: the normalised identity (for pseudonyms), the names as written (for
-    the people who will call them) and contact details."""
-
-    identity: Identity
-    family_name: str
-    given_names: str
-    address: Address | None = None
-    phone: str | None = None
-    email: str | None = None
-    external_ref: str | None = None
-
-
-@dataclass(frozen=True)
-class Registered:
-    """The outcome of registering: the person's ref, and whether they were new."""
-
-    ref: str
-    created: bool
-    strength: str
-
-
-@dataclass(frozen=True)
-class PersonRecord:
-    """A person as the vault reveals them to an allowed reader."""
-
-    ref: str
-    strength: str
-    details: PersonDetails
-    created_at: datetime
-    last_event_at: datetime
-
-
-def contact_phone(raw: str | None) -> str | None:
-    """A phone number without spaces, dots or dashes, or IdentityError."""
-    if raw is None or not raw.strip():
-        return None
-    compact = re.sub(r"[\s.\-()]", "", raw)
-    if not _PHONE.fullmatch(compact):
-        raise IdentityError("phone", "the phone number must have 6 to 15 digits, optionally after a +")
-    return compact
-
-
-def contact_email(raw: str | None) -> str | None:
-    """A plausible e-mail address, trimmed, or IdentityError."""
-    if raw is None or not raw.strip():
-        return None
-    email = raw.strip()
-    if not _EMAIL.fullmatch(email):
-        raise IdentityError("email", "the e-mail address is not of the form name@domain.tld")
-    return email
 
 
 def register_person(platform: Platform, request: Request, details: PersonDetails) -> Registered:
@@ -187,10 +109,6 @@ def touch_person(platform: Platform, session: Session, access: Access, at: datet
     if access.subject is None:
         raise ValueError("this access names no person")
     _touch(platform, _person(session, access.subject), at)
-
-
-class PersonConflict(Exception):
-    """The change would make this person another registered person."""
 
 
 IDENTITY_FIELDS = ("nir", "family_name", "given_names", "birth_date", "sex")
@@ -355,21 +273,19 @@ def _seal_into(platform: Platform, person: PersonRow, values: dict[str, str | No
 
 
 def _seal_with(person: PersonRow, data_key: bytes, values: dict[str, str | None]) -> None:
-    for name, value in values.items():
-        binding = Binding(TABLE, name, person.ref, person.key_version)
-        setattr(person, name, None if value is None else seal(data_key, value.encode(), binding))
+    plain = {name: None if value is None else value.encode() for name, value in values.items()}
+    for name, sealed in seal_row(data_key, TABLE, person.ref, person.key_version, plain).items():
+        setattr(person, name, sealed)
 
 
 def _open(platform: Platform, person: PersonRow) -> PersonRecord:
     data_key = _data_key(platform, person)
-    values: dict[str, str | None] = {}
-    for name in SEALED_FIELDS:
-        sealed: bytes | None = getattr(person, name)
-        binding = Binding(TABLE, name, person.ref, person.key_version)
-        try:
-            values[name] = None if sealed is None else unseal(data_key, sealed, binding).decode()
-        except SealError:
-            raise RecordTampered(person.ref, name) from None
+    sealed = {name: getattr(person, name) for name in SEALED_FIELDS}
+    try:
+        opened = unseal_row(data_key, TABLE, person.ref, person.key_version, sealed)
+    except SealError as error:
+        raise RecordTampered(person.ref, error.column or "record") from None
+    values = {name: None if value is None else value.decode() for name, value in opened.items()}
     address = json.loads(values["address"]) if values["address"] else None
     family_name = values["family_name"] or ""
     given_names = values["given_names"] or ""
