@@ -215,6 +215,16 @@ async def test_oppositions_are_registered_withdrawn_and_limited_to_opposable_pur
     assert withdrawn.json()["withdrawn_at"] is not None
     nothing = await client.delete(f"/api/v1/people/{ref}/oppositions/research", headers=patient)
     assert nothing.status_code == 409
+    await client.post(f"/api/v1/people/{ref}/oppositions", json={"purpose": "research"}, headers=patient)
+    by_body = await client.request(
+        "DELETE", f"/api/v1/people/{ref}/oppositions", json={"purpose": "research"}, headers=patient
+    )
+    assert by_body.status_code == 200
+    await client.post(f"/api/v1/people/{ref}/oppositions", json={"purpose": "research"}, headers=patient)
+    by_query = await client.delete(f"/api/v1/people/{ref}/oppositions?purpose=research", headers=patient)
+    assert by_query.status_code == 200
+    unnamed = await client.delete(f"/api/v1/people/{ref}/oppositions", headers=patient)
+    assert unnamed.status_code == 422
     by_dpo = await client.post(
         f"/api/v1/people/{ref}/oppositions", json={"purpose": "research", "channel": "mail"},
         headers=accounts.headers("dpo"),
@@ -222,6 +232,8 @@ async def test_oppositions_are_registered_withdrawn_and_limited_to_opposable_pur
     assert by_dpo.status_code == 201
     listed = await client.get(f"/api/v1/people/{ref}/oppositions", headers=patient)
     assert [(item["purpose"], item["withdrawn_at"] is None) for item in listed.json()] == [
+        ("research", False),
+        ("research", False),
         ("research", False),
         ("research", True),
     ]

@@ -43,6 +43,9 @@ GUARDED = {
     ),
     ("GET", "/api/v1/people/{ref}/oppositions"): Guarded("oppose", frozenset({200})),
     ("DELETE", "/api/v1/people/{ref}/oppositions/{purpose}"): Guarded("oppose", frozenset({200, 409})),
+    ("DELETE", "/api/v1/people/{ref}/oppositions"): Guarded(
+        "oppose", frozenset({200, 409}), {"purpose": "research"}
+    ),
     ("GET", "/api/v1/people/{ref}/accesses"): Guarded("history", frozenset({200})),
     ("GET", "/api/v1/audit/verify"): Guarded("audit", frozenset({200})),
     ("DELETE", "/api/v1/people/{ref}"): Guarded("erase", frozenset({204}), fresh_subject=True),

@@ -6,7 +6,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from serment.access.oversight import access_history
@@ -235,6 +235,34 @@ def post_opposition(
 def get_oppositions(ref: Ref, caller: Caller, installation: CurrentInstallation) -> list[OppositionOut]:
     """Active and withdrawn oppositions, oldest first."""
     return [OppositionOut(**item.__dict__) for item in list_oppositions(installation.platform, caller, ref)]
+
+
+class OppositionWithdrawal(BaseModel):
+    """The purpose whose opposition is withdrawn."""
+
+    model_config = ConfigDict(extra="forbid")
+    purpose: str = Field(min_length=1, max_length=32)
+
+
+@router.delete(
+    "/{ref}/oppositions",
+    response_model=OppositionOut,
+    summary="Withdraw the person's opposition (purpose in the body or the query)",
+)
+def delete_opposition_of(
+    ref: Ref,
+    caller: Caller,
+    installation: CurrentInstallation,
+    body: OppositionWithdrawal | None = None,
+    purpose: Annotated[
+        str | None, Query(max_length=32, description="The purpose, if not in the body.")
+    ] = None,
+) -> OppositionOut:
+    """The same as DELETE /people/{ref}/oppositions/{purpose}, for clients that send the purpose as data."""
+    chosen = body.purpose if body is not None else purpose
+    if chosen is None:
+        raise HTTPException(422, detail='name the purpose: a JSON body {"purpose": ...} or ?purpose=...')
+    return OppositionOut(**withdraw_opposition(installation.platform, caller, ref, chosen).__dict__)
 
 
 @router.delete(
