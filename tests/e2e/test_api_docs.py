@@ -41,6 +41,6 @@ def test_the_guard_would_notice_a_request_leaving_the_machine() -> None:
     assert is_loopback("http://127.0.0.1:8000/health")
     assert is_loopback("http://[::1]:8000/health")
     assert is_loopback("data:image/png;base64,AAAA")
-    assert not is_loopback("https://cdn.jsdelivr.net/npm/swagger-ui-dist/swagger-ui.css")
+    assert not is_loopback("https://assets.example.net/swagger-ui/swagger-ui.css")
     assert not is_loopback("https://validator.swagger.io/validator")
     assert not is_loopback("http://10.0.0.5/")
