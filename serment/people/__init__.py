@@ -10,6 +10,7 @@ from serment.people.details import (
     Registered,
     contact_email,
     contact_phone,
+    person_details,
 )
 from serment.people.oppositions import (
     CHANNELS,
@@ -21,8 +22,10 @@ from serment.people.oppositions import (
 )
 from serment.people.vault import (
     erase_person,
+    new_ref,
     open_person,
     read_person,
+    register_in,
     register_person,
     touch_person,
     update_person,
@@ -43,8 +46,11 @@ __all__ = [
     "contact_phone",
     "erase_person",
     "list_oppositions",
+    "new_ref",
     "open_person",
+    "person_details",
     "read_person",
+    "register_in",
     "register_opposition",
     "register_person",
     "touch_person",

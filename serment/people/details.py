@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from serment.secrecy import Identity, IdentityError
+from serment.secrecy import Identity, IdentityError, IdentityErrors, make_identity
 
 _PHONE = re.compile(r"\+?[0-9]{6,15}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}")
@@ -99,3 +99,49 @@ def contact_email(raw: str | None) -> str | None:
 
 class PersonConflict(Exception):
     """The change would make this person another registered person."""
+
+
+def person_details(
+    *,
+    nir: str | None,
+    family_name: str,
+    given_names: str,
+    birth_date: str,
+    sex: str,
+    address: Address | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    external_ref: str | None = None,
+    today: date,
+) -> PersonDetails:
+    """A person as reported, every field checked; raises IdentityErrors naming every bad field."""
+    problems: list[IdentityError] = []
+    identity: Identity | None = None
+    try:
+        identity = make_identity(
+            nir=nir,
+            family_name=family_name,
+            given_names=given_names,
+            birth_date=birth_date,
+            sex=sex,
+            today=today,
+        )
+    except (IdentityError, IdentityErrors) as error:
+        problems.extend(error.errors)
+    checked: dict[str, str | None] = {}
+    for field, check, value in (("phone", contact_phone, phone), ("email", contact_email, email)):
+        try:
+            checked[field] = check(value)
+        except IdentityError as error:
+            problems.append(error)
+    if problems or identity is None:
+        raise problems[0] if len(problems) == 1 else IdentityErrors(problems)
+    return PersonDetails(
+        identity=identity,
+        family_name=family_name.strip(),
+        given_names=given_names.strip(),
+        address=address,
+        phone=checked["phone"],
+        email=checked["email"],
+        external_ref=external_ref,
+    )

@@ -60,30 +60,31 @@ def register_person(platform: Platform, request: Request, details: PersonDetails
     same names, birth date and sex (who then gains the NIR). Without a NIR, the person is found
     by names, birth date and sex alone, a weaker match.
     """
+    return platform.run(lambda session: register_in(platform, session, request, details))
 
-    def register(session: Session) -> Registered:
-        access = authorise(platform, session, request, "register", None)
-        pseudonymiser = platform.pseudonymiser
-        strong = canonical(details.identity)
-        nir_pseudonym = pseudonymiser.pseudonym("core", strong.text) if strong.strength == "nir" else None
-        weak_pseudonym = pseudonymiser.pseudonym("core", demographic(details.identity).text)
-        found = _find(session, nir_pseudonym, weak_pseudonym)
-        if found is not None:
-            if nir_pseudonym is not None and found.nir_pseudonym is None:
-                found.nir_pseudonym = nir_pseudonym
-                found.strength = "nir"
-                _seal_into(platform, found, {"nir": details.identity.nir})
-            _touch(platform, found, platform.clock.now())
-            record(platform, session, access, found.ref)
-            return Registered(found.ref, created=False, strength=found.strength)
-        person = _create(
-            platform, session, details, nir_pseudonym=nir_pseudonym, weak_pseudonym=weak_pseudonym,
-            strength=strong.strength,
-        )  # fmt: skip
-        record(platform, session, access, person.ref)
-        return Registered(person.ref, created=True, strength=person.strength)
 
-    return platform.run(register)
+def register_in(platform: Platform, session: Session, request: Request, details: PersonDetails) -> Registered:
+    """`register_person` inside the caller's transaction, for use cases that register several people."""
+    access = authorise(platform, session, request, "register", None)
+    pseudonymiser = platform.pseudonymiser
+    strong = canonical(details.identity)
+    nir_pseudonym = pseudonymiser.pseudonym("core", strong.text) if strong.strength == "nir" else None
+    weak_pseudonym = pseudonymiser.pseudonym("core", demographic(details.identity).text)
+    found = _find(session, nir_pseudonym, weak_pseudonym)
+    if found is not None:
+        if nir_pseudonym is not None and found.nir_pseudonym is None:
+            found.nir_pseudonym = nir_pseudonym
+            found.strength = "nir"
+            _seal_into(platform, found, {"nir": details.identity.nir})
+        _touch(platform, found, platform.clock.now())
+        record(platform, session, access, found.ref)
+        return Registered(found.ref, created=False, strength=found.strength)
+    person = _create(
+        platform, session, details, nir_pseudonym=nir_pseudonym, weak_pseudonym=weak_pseudonym,
+        strength=strong.strength,
+    )  # fmt: skip
+    record(platform, session, access, person.ref)
+    return Registered(person.ref, created=True, strength=person.strength)
 
 
 def read_person(platform: Platform, request: Request, ref: str) -> PersonRecord:

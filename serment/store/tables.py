@@ -3,9 +3,9 @@ always with an Alembic migration; a test checks that migrations and tables agree
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serment.store.types import UTCDateTime
@@ -152,3 +152,67 @@ class AuditAnchorRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     purged_events: Mapped[int] = mapped_column(Integer)
     purged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ResultRow(Base):
+    """A test result for a person, as a laboratory or clinician reported it."""
+
+    __tablename__ = "results"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    sample_date: Mapped[date] = mapped_column(Date, index=True)
+    result_date: Mapped[date | None] = mapped_column(Date)
+    test_type: Mapped[str] = mapped_column(String(16))
+    loinc: Mapped[str | None] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(16))
+    lab: Mapped[str | None] = mapped_column(String(128))
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CaseRow(Base):
+    """A case: a person with a suspected, probable or confirmed infection, and its course."""
+
+    __tablename__ = "cases"
+
+    ref: Mapped[str] = mapped_column(String(26), primary_key=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    onset_date: Mapped[date | None] = mapped_column(Date, index=True)
+    asymptomatic: Mapped[bool] = mapped_column(Boolean)
+    hospitalised: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ExposureRow(Base):
+    """An exposure between two people over a range of dates, in a setting; read in both directions."""
+
+    __tablename__ = "exposures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    contact_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    date_from: Mapped[date] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    setting: Mapped[str] = mapped_column(String(16))
+    proximity: Mapped[str | None] = mapped_column(String(16))
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    place_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdempotencyRow(Base):
+    """The first answer to a request sent with an Idempotency-Key, replayed to its retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    actor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@ from http import HTTPStatus
 
 import structlog
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serment.logs import get_logger
@@ -41,6 +42,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
+# Larger bodies are refused with 413 before they are read (file imports will have their own route).
+MAX_BODY_BYTES = 2 * 1024 * 1024
 # Package assets may be cached; everything else may hold personal data and must not be.
 CACHEABLE_PREFIX = "/static/"
 
@@ -70,7 +73,15 @@ class Edge:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_secured)
+            declared = _declared_length(scope)
+            if declared is not None and declared > MAX_BODY_BYTES:
+                raise BodyTooLarge
+            await self.app(scope, _limited(receive), send_secured)
+        except BodyTooLarge:
+            if status is not None:
+                raise
+            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value
+            await _too_large(scope, receive, send_secured)
         except Exception:
             log.exception("unhandled error", method=scope["method"], path=scope["path"])
             if status is not None:
@@ -87,6 +98,50 @@ class Edge:
             )
             structlog.contextvars.unbind_contextvars("request_id")
             end_request(token)
+
+
+_TOO_LARGE = (
+    f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; send fewer records per request"
+)
+
+
+class BodyTooLarge(Exception):
+    """A request body whose declared length is larger than MAX_BODY_BYTES."""
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _limited(receive: Receive) -> Receive:
+    read = 0
+
+    async def counted() -> Message:
+        nonlocal read
+        message = await receive()
+        if message["type"] == "http.request":
+            read += len(message.get("body", b""))
+            if read > MAX_BODY_BYTES:
+                # FastAPI turns other errors raised while reading a body into 400; this one passes.
+                raise HTTPException(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail=_TOO_LARGE)
+        return message
+
+    return counted
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = problem_response(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        detail=_TOO_LARGE,
+        instance=scope["path"],
+    )
+    await response(scope, receive, send)
 
 
 def _secure(scope: Scope, headers: MutableHeaders, request_id: str) -> None:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from serment.access import NoSuchPerson, Refused
 from serment.access.accounts import AccountError
 from serment.people import IdentityUnavailable, OppositionError, PersonConflict, RecordTampered
+from serment.reporting import IdempotencyConflict, ReportInvalid
 from serment.secrecy import IdentityError, IdentityErrors
 from serment.web.request_id import current_request_id
 
@@ -148,6 +149,17 @@ async def _invalid_identity(request: Request, error: Exception) -> JSONResponse:
     )  # fmt: skip
 
 
+async def _invalid_report(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, ReportInvalid):
+        raise error
+    fields = [InvalidField(location=f"body.{where}", message=what) for where, what in error.problems]
+    summary = "; ".join(f"{field.location}: {field.message}" for field in fields)
+    return problem_response(
+        422, title="Invalid report", detail=f"nothing was stored: {summary}", instance=request.url.path,
+        errors=fields,
+    )  # fmt: skip
+
+
 def _simple(status: int, title: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def answer(request: Request, error: Exception) -> JSONResponse:
         return problem_response(status, title=title, detail=str(error), instance=request.url.path)
@@ -168,3 +180,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PersonConflict, _simple(409, "Conflict"))
     app.add_exception_handler(AccountError, _simple(400, "Bad request"))
     app.add_exception_handler(RecordTampered, _simple(500, "Integrity failure"))
+    app.add_exception_handler(ReportInvalid, _invalid_report)
+    app.add_exception_handler(IdempotencyConflict, _simple(422, "Idempotency key reused"))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from serment import __version__
-from serment.web.api import audit, people
+from serment.web.api import audit, people, reports
 from serment.web.problems import PROBLEM_RESPONSES
 
 API_PREFIX = "/api/v1"
@@ -36,5 +36,6 @@ def api_router() -> APIRouter:
         summary="This API and where it is described",
     )  # fmt: skip
     router.include_router(people.router)
+    router.include_router(reports.router)
     router.include_router(audit.router)
     return router

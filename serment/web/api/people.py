@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from http import HTTPStatus
 from typing import Annotated, Literal
 
@@ -14,17 +14,15 @@ from serment.people import (
     Address,
     PersonDetails,
     PersonRecord,
-    contact_email,
-    contact_phone,
     erase_person,
     list_oppositions,
+    person_details,
     read_person,
     register_opposition,
     register_person,
     update_person,
     withdraw_opposition,
 )
-from serment.secrecy import make_identity
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
 
@@ -71,6 +69,22 @@ class PersonPatch(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
     external_ref: str | None = Field(default=None, max_length=64)
+
+
+def person_details_of(body: PersonIn, today: date) -> PersonDetails:
+    """The checked details of a person sent as JSON (IdentityErrors names every bad field)."""
+    return person_details(
+        nir=body.nir,
+        family_name=body.family_name,
+        given_names=body.given_names,
+        birth_date=body.birth_date,
+        sex=body.sex,
+        address=Address(**body.address.model_dump()) if body.address else None,
+        phone=body.phone,
+        email=body.email,
+        external_ref=body.external_ref,
+        today=today,
+    )
 
 
 class RegisteredOut(BaseModel):
@@ -149,23 +163,7 @@ def post_person(
 ) -> RegisteredOut:
     """Answers 201 with a new ref, or 200 with the ref of the person already registered."""
     platform = installation.platform
-    identity = make_identity(
-        nir=body.nir,
-        family_name=body.family_name,
-        given_names=body.given_names,
-        birth_date=body.birth_date,
-        sex=body.sex,
-        today=platform.clock.now().date(),
-    )
-    details = PersonDetails(
-        identity=identity,
-        family_name=body.family_name.strip(),
-        given_names=body.given_names.strip(),
-        address=Address(**body.address.model_dump()) if body.address else None,
-        phone=contact_phone(body.phone),
-        email=contact_email(body.email),
-        external_ref=body.external_ref,
-    )
+    details = person_details_of(body, platform.clock.now().date())
     registered = register_person(platform, caller, details)
     if not registered.created:
         response.status_code = HTTPStatus.OK

@@ -42,7 +42,7 @@ def with_grants(policy: Policy, *grants: tuple[str, str, list[str]]) -> Policy:
     [
         (FR, "clinician", "care", "read", True),
         (FR, "clinician", "tracing", "read", False),
-        (FR, "tracer", "tracing", "register", False),
+        (FR, "tracer", "tracing", "erase", False),
         (VN, "tracer", "tracing", "register", True),
         (FR, "admin", "administration", "read", False),
         (FR, "clinician", "insurance", "read", False),

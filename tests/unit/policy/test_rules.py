@@ -15,7 +15,7 @@ MONTHS = dict.fromkeys(CATEGORIES, "6")
 
 THE_ROLES = "admin, clinician, lab, tracer, epidemiologist, producer, researcher, reviewer, dpo and patient"
 THE_PURPOSES = "care, tracing, surveillance, research, audit, self and administration"
-THE_ACTIONS = "register, read, update, erase, list, export, history, oppose, audit, " + (
+THE_ACTIONS = "register, read, update, report, erase, list, export, history, oppose, audit, " + (
     "manage_users, manage_keys and backup"
 )
 THE_CATEGORIES = "identity, results, cases, contacts, tracing_tasks, audit and surveillance"
@@ -172,7 +172,8 @@ REFUSALS = [
     pytest.param(
         policy_toml(grants=GRANTS + grant("admin", "administration", ["backup", "read"])),
         "grants[2].actions[1]: grants the medical action 'read' to role 'admin', which has medical = false; "
-        "separation of duties: such a role may be granted none of register, read, update, list and export",
+        "separation of duties: such a role may be granted none of "
+        "register, read, update, report, list and export",
         id="separation-of-duties",
     ),
     pytest.param(

@@ -1,0 +1,71 @@
+"""The case list for surveillance: pseudonymous refs and dates, never an identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from serment.access import Platform, Request, guard
+from serment.store.tables import CaseRow
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A case as surveillance sees it."""
+
+    case: str
+    person: str
+    status: str
+    onset_date: date | None
+    asymptomatic: bool
+    hospitalised: bool
+    outcome: str | None
+    reported_at: datetime
+
+
+def list_cases(
+    platform: Platform,
+    request: Request,
+    *,
+    status: str | None = None,
+    reported_from: date | None = None,
+    reported_to: date | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[CaseSummary]]:
+    """Cases filtered by status and report date (inclusive), newest first, with the total count."""
+
+    def read(session: Session) -> tuple[int, list[CaseSummary]]:
+        guard(platform, session, request, "list", None)
+        query = select(CaseRow)
+        if status is not None:
+            query = query.where(CaseRow.status == status)
+        if reported_from is not None:
+            query = query.where(
+                CaseRow.reported_at >= datetime.combine(reported_from, datetime.min.time(), tzinfo=UTC)
+            )
+        if reported_to is not None:
+            end = datetime.combine(reported_to, datetime.max.time(), tzinfo=UTC)
+            query = query.where(CaseRow.reported_at <= end)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(
+            query.order_by(CaseRow.reported_at.desc(), CaseRow.ref).limit(limit).offset(offset)
+        )
+        return total, [
+            CaseSummary(
+                row.ref,
+                row.person_ref,
+                row.status,
+                row.onset_date,
+                row.asymptomatic,
+                row.hospitalised,
+                row.outcome,
+                row.reported_at,
+            )
+            for row in rows
+        ]
+
+    return platform.run(read)

@@ -1,0 +1,62 @@
+"""Contacts: the people exposed to someone, registered in the vault, with their exposure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from serment.access import Platform, Request, guard
+from serment.people import register_in
+from serment.reporting.rules import ContactInput, ReportInvalid, check_contacts
+from serment.store.tables import ExposureRow
+
+
+def add_contacts(
+    platform: Platform, request: Request, ref: str, contacts: Sequence[ContactInput]
+) -> tuple[str, ...]:
+    """Add contacts of the person `ref` (named by them, for instance during a tracing call)."""
+    problems = check_contacts(None, contacts, platform.clock.now().date())
+    if problems:
+        raise ReportInvalid(problems)
+
+    def store(session: Session) -> tuple[str, ...]:
+        guard(platform, session, request, "report", ref)
+        return store_contacts(platform, session, request, ref, contacts, at=platform.clock.now())
+
+    return platform.run(store)
+
+
+def store_contacts(
+    platform: Platform,
+    session: Session,
+    request: Request,
+    person_ref: str,
+    contacts: Sequence[ContactInput],
+    *,
+    at: datetime,
+) -> tuple[str, ...]:
+    """Register each contact and record their exposure to `person_ref`; returns the contacts' refs."""
+    refs = []
+    for contact in contacts:
+        registered = register_in(platform, session, request, contact.person)
+        if registered.ref == person_ref:
+            raise ReportInvalid([("contacts", "a contact is the person being reported")])
+        exposure = contact.exposure
+        session.add(
+            ExposureRow(
+                person_ref=person_ref,
+                contact_ref=registered.ref,
+                date_from=exposure.date_from,
+                date_to=exposure.date_to,
+                setting=exposure.setting,
+                proximity=exposure.proximity,
+                duration_minutes=exposure.duration_minutes,
+                place_id=exposure.place_id,
+                reported_by=request.actor.name,
+                reported_at=at,
+            )
+        )
+        refs.append(registered.ref)
+    return tuple(refs)

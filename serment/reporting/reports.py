@@ -1,0 +1,74 @@
+"""A clinician's case report: the person, the case, maybe a result, and the contacts, stored in one
+transaction through the vault and the guard."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from serment.access import Platform, Request, guard
+from serment.people import new_ref, register_in
+from serment.reporting.exposures import store_contacts
+from serment.reporting.idempotency import remember, replay
+from serment.reporting.results import store_result
+from serment.reporting.rules import CaseReport, check_report
+from serment.store.tables import CaseRow
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a case report created: the refs of the person, the case, the result and each contact."""
+
+    person: str
+    case: str
+    result: str | None
+    contacts: tuple[str, ...]
+    replayed: bool = False
+
+
+def report_case(
+    platform: Platform,
+    request: Request,
+    report: CaseReport,
+    *,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> Receipt:
+    """Store a case report in one transaction, or raise with nothing stored.
+
+    With an idempotency key, a retry of the same report gets the first receipt and stores nothing.
+    """
+    check_report(report, platform.clock.now().date())
+    actor = request.actor.name
+
+    def store(session: Session) -> Receipt:
+        if idempotency_key is not None and request_hash is not None:
+            first = replay(session, actor, idempotency_key, request_hash)
+            if first is not None:
+                return Receipt(**{**first, "contacts": tuple(first["contacts"]), "replayed": True})
+        person = register_in(platform, session, request, report.person)
+        guard(platform, session, request, "report", person.ref)
+        now = platform.clock.now()
+        case = CaseRow(
+            ref=new_ref(),
+            person_ref=person.ref,
+            status=report.case.status,
+            onset_date=report.case.onset_date,
+            asymptomatic=report.case.asymptomatic,
+            hospitalised=report.case.hospitalised,
+            reported_by=actor,
+            reported_at=now,
+        )
+        session.add(case)
+        result = store_result(session, person.ref, report.result, request, now) if report.result else None
+        contacts = store_contacts(platform, session, request, person.ref, report.contacts, at=now)
+        receipt = Receipt(person.ref, case.ref, result, contacts)
+        if idempotency_key is not None and request_hash is not None:
+            answer: dict[str, Any] = asdict(receipt)
+            answer.pop("replayed")
+            remember(session, actor, idempotency_key, request_hash, answer=answer, at=now)
+        return receipt
+
+    return platform.run(store)

@@ -1,0 +1,71 @@
+"""Test results from laboratories (and clinicians), one or many per request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from serment.access import Platform, Request, guard
+from serment.people import PersonDetails, new_ref, register_in
+from serment.reporting.rules import ReportInvalid, ResultInput, check_result
+from serment.store.tables import ResultRow
+
+
+@dataclass(frozen=True)
+class ResultReceipt:
+    """The person a result was filed under, and the result's ref."""
+
+    person: str
+    result: str
+
+
+def report_results(
+    platform: Platform, request: Request, results: Sequence[tuple[PersonDetails, ResultInput]]
+) -> list[ResultReceipt]:
+    """Store every result, each under its person (found or registered), all or none."""
+    today = platform.clock.now().date()
+    problems = [
+        problem
+        for number, (_, result) in enumerate(results)
+        for problem in check_result(result, today, f"{number}")
+    ]
+    if problems:
+        raise ReportInvalid(problems)
+
+    def store(session: Session) -> list[ResultReceipt]:
+        receipts = []
+        now = platform.clock.now()
+        for person, result in results:
+            registered = register_in(platform, session, request, person)
+            guard(platform, session, request, "report", registered.ref)
+            receipts.append(
+                ResultReceipt(registered.ref, store_result(session, registered.ref, result, request, now))
+            )
+        return receipts
+
+    return platform.run(store)
+
+
+def store_result(
+    session: Session, person_ref: str, result: ResultInput, request: Request, at: datetime
+) -> str:
+    """Add one result row for a person the guard already let the caller report on."""
+    ref = new_ref()
+    session.add(
+        ResultRow(
+            id=ref,
+            person_ref=person_ref,
+            sample_date=result.sample_date,
+            result_date=result.result_date,
+            test_type=result.test_type,
+            loinc=result.loinc,
+            value=result.value,
+            lab=result.lab or request.actor.organisation,
+            reported_by=request.actor.name,
+            reported_at=at,
+        )
+    )
+    return ref
