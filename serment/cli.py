@@ -17,13 +17,14 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from serment import __version__
-from serment.access import Refused, operator
+from serment.access import Actor, Refused, operator
 from serment.access.accounts import AccountError, add_user, create_token, link_patient
 from serment.access.oversight import export_audit, verify_audit
-from serment.demo import demo_logins
+from serment.demo import demo_logins, demo_password, ensure_accounts, link_demo_patient, load_outbreak
 from serment.installation import (
     DailyPurge,
     Installation,
@@ -100,30 +101,74 @@ def init(
 
 
 @app.command()
-def demo(
+def demo(  # noqa: PLR0917 (Typer maps each parameter to an option)
     data_dir: DataDirOption = None,
     host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port to listen on [default: 8000].")] = None,
+    people: Annotated[int, typer.Option(min=0, help="People in the synthetic population.")] = 20_000,
+    days: Annotated[int, typer.Option(min=1, help="Days of outbreak, ending today.")] = 60,
+    seed: Annotated[int, typer.Option(help="Seed of the population and the outbreak.")] = 2020,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load, print the logins, and stop.")] = False,
 ) -> None:
-    """Initialise a demo installation if there is none, print an account and token per role, serve."""
+    """Load a synthetic French outbreak into a demo installation (once), print the logins, serve."""
     settings = _settings(data_dir=data_dir, host=host, port=port)
-    if not (settings.data_dir / ".serment").is_file():
+    fresh = not (settings.data_dir / ".serment").is_file()
+    if fresh:
         report = _attempt(lambda: initialise(settings))
         out.print(f"Created the demo data directory {report.data_dir}.")
+    password = demo_password(settings.demo_password.get_secret_value() if settings.demo_password else None)
     with _installation(data_dir) as installation:
-        logins = demo_logins(installation.platform)
-    table = Table(title="Demo accounts (passwords are shown once, when an account is created)")
+        platform = installation.platform
+        actors = _attempt(lambda: ensure_accounts(platform, password))
+        if fresh:
+            _load_demo(installation, actors, people=people, days=days, seed=seed)
+        logins = demo_logins(platform)
+    address = _address(settings.host, settings.port)
+    table = Table(title=f"Demo accounts at {address}")
     for column in ("role", "account", "password"):
         table.add_column(column, no_wrap=True)
     for login in logins:
-        table.add_row(login.role, login.account, login.password or "(shown when it was created)")
+        table.add_row(
+            login.role, login.account, password if fresh or settings.demo_password else "(as set before)"
+        )
     out.print(table)
     out.print("API tokens, valid one day (paste into a shell):")
     for login in logins:
         out.print(f"export SERMENT_TOKEN_{login.role.upper()}={login.token}", markup=False)
-    address = _address(settings.host, settings.port)
-    out.print(f'Try: curl -H "Authorization: Bearer $SERMENT_TOKEN_CLINICIAN" {address}/api/v1', markup=False)
-    serve(data_dir=data_dir, host=host, port=port)
+    out.print(
+        f'Try: curl -H "Authorization: Bearer $SERMENT_TOKEN_EPIDEMIOLOGIST" {address}/api/v1/cases',
+        markup=False,
+    )
+    if not no_serve:
+        serve(data_dir=data_dir, host=host, port=port)
+
+
+def _load_demo(
+    installation: Installation, actors: dict[str, Actor], *, people: int, days: int, seed: int
+) -> None:
+    platform = installation.platform
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=out,
+    ) as bar:
+        task = bar.add_task(f"Synthetic outbreak: {people:,} people, {days} days", total=None)
+        loaded = load_outbreak(
+            platform, clinician=actors["clinician"], lab=actors["lab"], people=people, days=days, seed=seed,
+            end=installation.clock.now().date(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    if loaded.first_case_person is not None:
+        link_demo_patient(platform, loaded.first_case_person)
+    out.print(
+        f"Loaded {loaded.case_reports:,} case reports with {loaded.contacts:,} contacts and "
+        f"{loaded.results:,} results ({loaded.summary.get('infected', 0):,} people infected); "
+        f"{loaded.refused} refused."
+    )
+    for reason in loaded.reasons:
+        out.print(f"  refused: {reason}", markup=False)
 
 
 @app.command()

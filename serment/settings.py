@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         description="Passphrase that encrypts backups (Argon2id, then AES-256-GCM); needed by "
         "`serment backup` and `serment restore`.",
     )
+    demo_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the demo accounts that `serment demo` creates; unset, a random one "
+        "is generated and printed.",
+    )
     log_level: LogLevel = Field(
         default="info",
         description="Least severe log level written (debug, info, warning, error). Logs are JSON "

@@ -67,10 +67,19 @@ class IssuedToken:
     expires_at: datetime
 
 
+MIN_PASSWORD_LENGTH = 12
+
+
 def add_user(
-    platform: Platform, request: Request, *, name: str, role: str, organisation: str | None = None
+    platform: Platform,
+    request: Request,
+    *,
+    name: str,
+    role: str,
+    organisation: str | None = None,
+    password: str | None = None,
 ) -> NewUser:
-    """Create an account with a random initial password."""
+    """Create an account with the given password, or a random one."""
     if not _NAME.fullmatch(name):
         raise AccountError(
             f"the account name {name!r} must be 2-64 lower-case letters, digits, dots, hyphens or "
@@ -78,7 +87,9 @@ def add_user(
         )
     if role not in ROLES:
         raise AccountError(f"{role} is not a role; the roles are {', '.join(ROLES)}")
-    password = secrets.token_urlsafe(15)
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    password = password or secrets.token_urlsafe(15)
 
     def create(session: Session) -> NewUser:
         guard(platform, session, request, "manage_users", None)

@@ -1,6 +1,23 @@
-"""The demonstration installation: an account of every role with fresh API tokens, and (with the
-reporting capability) a synthetic population and outbreak for `make demo`, tests and benchmarks."""
+"""The demonstration installation: a synthetic French population and outbreak, loaded through the
+real services, and an account of every role, for `make demo`, tests and benchmarks."""
 
-from serment.demo.accounts import DemoLogin, demo_logins
+from serment.demo.accounts import (
+    ACCOUNT_NAMES,
+    DemoLogin,
+    demo_logins,
+    demo_password,
+    ensure_accounts,
+    link_demo_patient,
+)
+from serment.demo.loader import LoadReport, load_outbreak
 
-__all__ = ["DemoLogin", "demo_logins"]
+__all__ = [
+    "ACCOUNT_NAMES",
+    "DemoLogin",
+    "LoadReport",
+    "demo_logins",
+    "demo_password",
+    "ensure_accounts",
+    "link_demo_patient",
+    "load_outbreak",
+]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from serment.cli import app
-from serment.demo import demo_logins
+from serment.demo import ACCOUNT_NAMES, demo_logins, ensure_accounts
 from serment.installation import initialise, open_installation
 from serment.policy import ROLES
 from serment.settings import Settings
@@ -163,11 +163,12 @@ def test_demo_logins_give_every_role_an_account_and_a_fresh_token(tmp_path: Path
     initialise(settings)
     installation = open_installation(settings)
     try:
+        ensure_accounts(installation.platform, "un mot de passe de démo")
+        ensure_accounts(installation.platform, "un mot de passe de démo")
         first = demo_logins(installation.platform)
         second = demo_logins(installation.platform)
     finally:
         installation.close()
     assert [login.role for login in first] == list(ROLES)
-    assert all(login.password for login in first)
-    assert all(login.password is None for login in second)
+    assert [login.account for login in first] == [ACCOUNT_NAMES[role] for role in ROLES]
     assert {login.token for login in first}.isdisjoint({login.token for login in second})
