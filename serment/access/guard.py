@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from serment.access.actors import Request
 from serment.access.platform import ALLOWED_ACCESSES, Platform, Refused
-from serment.audit import append
+from serment.audit import defer
 from serment.policy import PROHIBITED_PURPOSES, PURPOSES, is_prohibited
 from serment.store.tables import OppositionRow, PersonRow
 
@@ -102,7 +102,7 @@ def record(platform: Platform, session: Session, access: Access, subject: str | 
     entry = request.actor.entry(
         access.action, "allowed", purpose=access.purpose, subject=subject, request_id=request.request_id
     )
-    append(session, entry, platform.clock.now())
+    defer(session, entry, platform.clock.now())
     session.info.setdefault(ALLOWED_ACCESSES, []).append(entry)
 
 

@@ -15,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from serment.access.actors import Actor
-from serment.audit import AuditEntry, append
+from serment.audit import AuditEntry, append, write_deferred
 from serment.clock import Clock
 from serment.policy import Policy
 from serment.secrecy import KeyStore, Pseudonymiser
@@ -67,6 +67,7 @@ class Platform:
             with self.database.write() as session:
                 session.info[ALLOWED_ACCESSES] = allowed
                 yield session
+                write_deferred(session)
         except Refused as refusal:
             self._keep([*(_failed(entry, "Refused") for entry in allowed), refusal.entry])
             raise

@@ -10,9 +10,11 @@ from serment.audit.chain import (
     GENESIS,
     Verification,
     append,
+    defer,
     export,
     purge_before,
     verify,
+    write_deferred,
 )
 from serment.audit.events import AuditEntry, AuditEvent, Outcome, event_hash
 from serment.audit.history import AccessRecord, history
@@ -25,9 +27,11 @@ __all__ = [
     "Outcome",
     "Verification",
     "append",
+    "defer",
     "event_hash",
     "export",
     "history",
     "purge_before",
     "verify",
+    "write_deferred",
 ]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, delete, func, literal, select
+from sqlalchemy import BigInteger, Select, delete, event, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from serment.audit.events import AuditEntry, AuditEvent, event_hash, iso_utc
@@ -90,15 +90,41 @@ def append(session: Session, entry: AuditEntry, at: datetime) -> AuditEvent:
     On SQLite call it inside `Database.write()`; on PostgreSQL it locks the chain itself. A race the
     locks missed raises IntegrityError at the flush instead of forking the chain.
     """
-    at = _utc(at)
+    write_deferred(session)
+    return _write(session, [(entry, at)])[0]
+
+
+def defer(session: Session, entry: AuditEntry, at: datetime) -> None:
+    """Add `entry` to the chain when the caller's transaction ends (see `write_deferred`): the same
+    chain and hashes as `append`, but a use case that audits many accesses reads the head once and
+    writes its events in one statement."""
+    session.info.setdefault(_DEFERRED, []).append((entry, _utc(at)))
+
+
+def write_deferred(session: Session) -> int:
+    """Write the events deferred in this transaction, in order; call it before committing. Returns
+    how many were written."""
+    pending: list[tuple[AuditEntry, datetime]] = session.info.pop(_DEFERRED, [])
+    if pending:
+        _write(session, pending)
+    return len(pending)
+
+
+def _write(session: Session, entries: list[tuple[AuditEntry, datetime]]) -> list[AuditEvent]:
+    session.flush()
     _lock_chain(session)
     seq, prev_hash = _next_link(session)
-    recorded = {field.name: getattr(entry, field.name) for field in dataclasses.fields(entry)}
-    stored = {**recorded, "detail": entry.stored_detail(), "seq": seq, "at": at, "prev_hash": prev_hash}
-    digest = event_hash(stored)
-    session.add(AuditEventRow(**stored, hash=digest))
-    session.flush()
-    return AuditEvent(seq=seq, at=at, hash=digest, prev_hash=prev_hash, **recorded)
+    rows, events = [], []
+    for entry, when in entries:
+        at = _utc(when)
+        recorded = {field.name: getattr(entry, field.name) for field in dataclasses.fields(entry)}
+        stored = {**recorded, "detail": entry.stored_detail(), "seq": seq, "at": at, "prev_hash": prev_hash}
+        digest = event_hash(stored)
+        rows.append({**stored, "hash": digest})
+        events.append(AuditEvent(seq=seq, at=at, hash=digest, prev_hash=prev_hash, **recorded))
+        seq, prev_hash = seq + 1, digest
+    session.execute(insert(AuditEventRow), rows)
+    return events
 
 
 def verify(session: Session) -> Verification:
@@ -181,6 +207,16 @@ def purge_before(session: Session, cutoff: datetime, at: datetime) -> int:
     anchor.purged_at = at
     session.flush()
     return purged
+
+
+# Where `defer` keeps a transaction's events until `write_deferred`.
+_DEFERRED = "serment.audit.deferred"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    # No deferred event is lost, whoever commits the transaction.
+    write_deferred(session)
 
 
 def _lock_chain(session: Session) -> None:

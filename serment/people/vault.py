@@ -245,6 +245,9 @@ def _create(
     person.data_key_wrapped = _wrap(platform, person, data_key)
     _seal_with(person, data_key, _field_values(details))
     session.add(person)
+    # Rows that name the person (cases, exposures) must follow it; the tables declare no ORM
+    # relationships from which the unit of work could infer that order.
+    session.flush()
     return person
 
 
