@@ -37,8 +37,8 @@ demo: install
 	$(BIN)/serment demo --data-dir $(DEMO_DIR) --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 lint: install
-	$(BIN)/ruff check serment tests scripts
-	$(BIN)/ruff format --check serment tests scripts
+	$(BIN)/ruff check serment tests scripts benchmarks
+	$(BIN)/ruff format --check serment tests scripts benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -46,8 +46,8 @@ test: lint
 	$(BIN)/pytest
 
 format: install
-	$(BIN)/ruff check --fix serment tests scripts
-	$(BIN)/ruff format serment tests scripts
+	$(BIN)/ruff check --fix serment tests scripts benchmarks
+	$(BIN)/ruff format serment tests scripts benchmarks
 
 docs: install
 	$(BIN)/python scripts/render_docs.py

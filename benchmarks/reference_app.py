@@ -14,21 +14,38 @@ from serment.web.api.reports import ReportIn
 
 metadata = MetaData()
 people = Table(
-    "people_plain", metadata,
-    Column("ref", String(26), primary_key=True), Column("nir", String(15)), Column("family_name", String(200)),
-    Column("given_names", String(200)), Column("birth_date", String(10)), Column("sex", String(1)),
-    Column("address", String(400)), Column("phone", String(32)), Column("email", String(320)),
-)  # fmt: skip
+    "people_plain",
+    metadata,
+    Column("ref", String(26), primary_key=True),
+    Column("nir", String(15)),
+    Column("family_name", String(200)),
+    Column("given_names", String(200)),
+    Column("birth_date", String(10)),
+    Column("sex", String(1)),
+    Column("address", String(400)),
+    Column("phone", String(32)),
+    Column("email", String(320)),
+)
 cases = Table(
-    "cases_plain", metadata,
-    Column("ref", String(26), primary_key=True), Column("person_ref", String(26)), Column("status", String(12)),
-    Column("onset_date", Date), Column("asymptomatic", Boolean), Column("hospitalised", Boolean),
-)  # fmt: skip
+    "cases_plain",
+    metadata,
+    Column("ref", String(26), primary_key=True),
+    Column("person_ref", String(26)),
+    Column("status", String(12)),
+    Column("onset_date", Date),
+    Column("asymptomatic", Boolean),
+    Column("hospitalised", Boolean),
+)
 exposures = Table(
-    "exposures_plain", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True), Column("person_ref", String(26)),
-    Column("contact_ref", String(26)), Column("date_from", Date), Column("date_to", Date), Column("setting", String(16)),
-)  # fmt: skip
+    "exposures_plain",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("person_ref", String(26)),
+    Column("contact_ref", String(26)),
+    Column("date_from", Date),
+    Column("date_to", Date),
+    Column("setting", String(16)),
+)
 
 engine = create_engine(os.environ["REFERENCE_DATABASE_URL"])
 if engine.dialect.name == "sqlite":
@@ -54,15 +71,28 @@ def report(body: ReportIn) -> dict[str, object]:
     contacts = [_person(contact.person) for contact in body.contacts]
     with engine.begin() as connection:
         connection.execute(insert(people), [person, *contacts])
-        connection.execute(insert(cases).values(
-            ref=case_ref, person_ref=person["ref"], status=body.case.status, onset_date=body.case.onset_date,
-            asymptomatic=body.case.asymptomatic, hospitalised=body.case.hospitalised,
-        ))  # fmt: skip
+        connection.execute(
+            insert(cases).values(
+                ref=case_ref,
+                person_ref=person["ref"],
+                status=body.case.status,
+                onset_date=body.case.onset_date,
+                asymptomatic=body.case.asymptomatic,
+                hospitalised=body.case.hospitalised,
+            )
+        )
         if contacts:
-            connection.execute(insert(exposures), [
-                {"person_ref": person["ref"], "contact_ref": contact["ref"],
-                 "date_from": c.exposure.to_input().date_from, "date_to": c.exposure.to_input().date_to,
-                 "setting": c.exposure.setting}
-                for contact, c in zip(contacts, body.contacts, strict=True)
-            ])  # fmt: skip
+            connection.execute(
+                insert(exposures),
+                [
+                    {
+                        "person_ref": person["ref"],
+                        "contact_ref": contact["ref"],
+                        "date_from": c.exposure.to_input().date_from,
+                        "date_to": c.exposure.to_input().date_to,
+                        "setting": c.exposure.setting,
+                    }
+                    for contact, c in zip(contacts, body.contacts, strict=True)
+                ],
+            )
     return {"person": person["ref"], "case": case_ref, "contacts": [c["ref"] for c in contacts]}

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -36,7 +36,7 @@ from serment.demo.population import Population, generate_population
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "reporting.md"
 CONTACTS_PER_REPORT = 5
-TODAY = date.today()
+TODAY = datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ class Run:
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
 
 
 def _free_port() -> int:
@@ -83,21 +87,30 @@ def _reports(population: Population, count: int) -> list[dict[str, object]]:
     people = population.people
     reports = []
     for number in range(count):
-        group = [people[(number * (CONTACTS_PER_REPORT + 1) + k) % len(people)] for k in range(CONTACTS_PER_REPORT + 1)]
+        group = [
+            people[(number * (CONTACTS_PER_REPORT + 1) + k) % len(people)]
+            for k in range(CONTACTS_PER_REPORT + 1)
+        ]
         index, *contacts = group
-        reports.append({
-            "person": index.identity_payload(population.households[index.household]),
-            "case": {"status": "confirmed", "onset_date": (TODAY - timedelta(days=2)).isoformat()},
-            "contacts": [
-                {"person": c.identity_payload(population.households[c.household]),
-                 "exposure": {"date": (TODAY - timedelta(days=3)).isoformat(), "setting": "household"}}
-                for c in contacts
-            ],
-        })  # fmt: skip
+        reports.append(
+            {
+                "person": index.identity_payload(population.households[index.household]),
+                "case": {"status": "confirmed", "onset_date": (TODAY - timedelta(days=2)).isoformat()},
+                "contacts": [
+                    {
+                        "person": c.identity_payload(population.households[c.household]),
+                        "exposure": {"date": (TODAY - timedelta(days=3)).isoformat(), "setting": "household"},
+                    }
+                    for c in contacts
+                ],
+            }
+        )
     return reports
 
 
-async def _load(url: str, headers: dict[str, str], bodies: list[dict[str, object]], workers: int, seconds: float) -> tuple[int, int, list[float], float]:
+async def _load(
+    url: str, headers: dict[str, str], bodies: list[dict[str, object]], workers: int, seconds: float
+) -> tuple[int, int, list[float], float]:
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
     queue = iter(bodies)
@@ -126,30 +139,51 @@ def _serment(work: Path, database_url: str | None) -> tuple[subprocess.Popen[byt
     serment = [sys.executable, "-m", "serment"]
     data_dir = str(work / "data")
     for arguments in (["init"], ["user", "add", "bench-gp", "--role", "clinician", "--org", "Cabinet"]):
-        subprocess.run([*serment, *arguments, "--data-dir", data_dir], env=environment, check=True, capture_output=True)
+        subprocess.run(
+            [*serment, *arguments, "--data-dir", data_dir], env=environment, check=True, capture_output=True
+        )
     issued = subprocess.run(
-        [*serment, "token", "create", "bench-gp", "--data-dir", data_dir], env=environment, check=True,
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [*serment, "token", "create", "bench-gp", "--data-dir", data_dir],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     token = re.findall(r"srm_\S+", issued.stdout)[-1]
     port = _free_port()
     environment["SERMENT_LOG_LEVEL"] = "warning"
     server = subprocess.Popen(
-        [*serment, "serve", "--data-dir", data_dir, "--port", str(port)], env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [*serment, "serve", "--data-dir", data_dir, "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait(f"http://127.0.0.1:{port}/health", server)
     return server, f"http://127.0.0.1:{port}/api/v1/reports", {"Authorization": f"Bearer {token}"}
 
 
 def _reference(work: Path, database_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
-    environment = dict(os.environ, REFERENCE_DATABASE_URL=database_url or f"sqlite:///{work / 'reference.db'}")
+    environment = dict(
+        os.environ, REFERENCE_DATABASE_URL=database_url or f"sqlite:///{work / 'reference.db'}"
+    )
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "benchmarks.reference_app:app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-        env=environment, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "benchmarks.reference_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait(f"http://127.0.0.1:{port}/docs", server)
     return server, f"http://127.0.0.1:{port}/reference/reports"
 
@@ -193,11 +227,18 @@ def measure(backend: str, admin_url: str | None, concurrency: list[int], seconds
         try:
             offset = 0
             for workers in concurrency:
-                for target, url, auth in (("serment", serment_endpoint, headers), ("reference", reference_endpoint, {})):
-                    ok, errors, latencies, elapsed = asyncio.run(_load(url, auth, bodies[offset:], workers, seconds))
+                for target, url, auth in (
+                    ("serment", serment_endpoint, headers),
+                    ("reference", reference_endpoint, {}),
+                ):
+                    ok, errors, latencies, elapsed = asyncio.run(
+                        _load(url, auth, bodies[offset:], workers, seconds)
+                    )
                     runs.append(Run(f"{target}", workers, ok, errors, elapsed, latencies))
-                    print(f"{backend:10} {target:9} c={workers:<2} {ok / elapsed:8.1f} reports/s  "
-                          f"p50 {statistics.median(latencies) if latencies else float('nan'):7.1f} ms  errors {errors}")  # fmt: skip
+                    print(
+                        f"{backend:10} {target:9} c={workers:<2} {ok / elapsed:8.1f} reports/s  "
+                        f"p50 {_median(latencies):7.1f} ms  errors {errors}"
+                    )
                 offset += max(run.reports for run in runs[-2:]) + 10
         finally:
             _stop(serment)
@@ -209,13 +250,21 @@ def measure(backend: str, admin_url: str | None, concurrency: list[int], seconds
 
 def _machine() -> str:
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
-    )  # fmt: skip
+    )
     memory = next(
-        (int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
         0,
-    )  # fmt: skip
+    )
     return f"{cpu}, {os.cpu_count()} cores, {memory} GiB, Python {platform.python_version()}"
 
 
@@ -228,14 +277,16 @@ def render(results: dict[str, list[Run]], seconds: float) -> str:
         "running `serment serve`, beside a reference app writing the same rows with plain SQLAlchemy "
         "(no pseudonyms, sealing, guard or audit) on the same database engine, in the same run.",
         "",
-        "| database | workers | Serment reports/s | p50 ms | p99 ms | reference reports/s | p50 ms | p99 ms | ratio |",
+        "| database | workers | Serment reports/s | p50 ms | p99 ms "
+        "| reference reports/s | p50 ms | p99 ms | ratio |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for backend, runs in results.items():
         for serment, reference in zip(runs[::2], runs[1::2], strict=True):
             lines.append(
-                f"| {backend} | {serment.concurrency} | {serment.per_second:,.1f} | {serment.percentile(0.5):.1f} | "
-                f"{serment.percentile(0.99):.1f} | {reference.per_second:,.1f} | {reference.percentile(0.5):.1f} | "
+                f"| {backend} | {serment.concurrency} | {serment.per_second:,.1f} "
+                f"| {serment.percentile(0.5):.1f} | {serment.percentile(0.99):.1f} "
+                f"| {reference.per_second:,.1f} | {reference.percentile(0.5):.1f} | "
                 f"{reference.percentile(0.99):.1f} | **{serment.per_second / reference.per_second:.2f}** |"
             )
     lines += [
@@ -243,17 +294,23 @@ def render(results: dict[str, list[Run]], seconds: float) -> str:
         "Goal: a ratio of at least 0.5. Each Serment report registers 6 people (pseudonyms, a data key, "
         "9 sealed fields each), checks the guard and appends about 9 audit events, in one transaction.",
         "",
-        f"Machine: {_machine()}. Load generator, servers and database share it; absolute figures depend on it.",
+        f"Machine: {_machine()}. Load generator, servers and database share it; "
+        "absolute figures depend on it.",
     ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", default="1,4,8")
-    parser.add_argument("--postgresql", default=os.environ.get("SERMENT_TEST_DATABASE_URL"),
-                        help="a PostgreSQL URL whose server may host two fresh databases")  # fmt: skip
+    parser.add_argument(
+        "--postgresql",
+        default=os.environ.get("SERMENT_TEST_DATABASE_URL"),
+        help="a PostgreSQL URL whose server may host two fresh databases",
+    )
     arguments = parser.parse_args()
     concurrency = [int(value) for value in arguments.concurrency.split(",")]
     results = {"sqlite": measure("sqlite", None, concurrency, arguments.seconds)}
