@@ -4,6 +4,7 @@ without a classification here fails the test."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import httpx
@@ -15,6 +16,7 @@ from serment.installation import Installation
 from serment.policy import PROHIBITED_PURPOSES, PURPOSES, ROLES, Policy
 from serment.store.tables import AuditEventRow
 from tests.conftest import Accounts
+from tests.integration.fhir.resources import bundle, condition, observation, patient, related_person
 from tests.people_data import people
 
 pytestmark = pytest.mark.anyio
@@ -44,7 +46,8 @@ class Guarded:
     on_person: bool = True
 
 
-PUBLIC = {("GET", "/health"), ("GET", "/api/v1")}
+PUBLIC = {("GET", "/health"), ("GET", "/api/v1"), ("GET", "/fhir/metadata")}
+U = "urn:uuid:00000000-0000-4000-8000-00000000000"
 GUARDED = {
     ("POST", "/api/v1/people"): Guarded(
         "register", frozenset({200, 201}), SUBJECT.payload(), on_person=False
@@ -69,6 +72,26 @@ GUARDED = {
         requires=("register",),
     ),
     ("GET", "/api/v1/cases"): Guarded("list", frozenset({200}), on_person=False),
+    ("POST", "/fhir/Patient"): Guarded("register", frozenset({200, 201}), patient(SUBJECT), on_person=False),
+    ("GET", "/fhir/Patient/{ref}"): Guarded("read", frozenset({200})),
+    ("GET", "/fhir/Patient/{ref}/$everything"): Guarded("export", frozenset({200})),
+    ("POST", "/fhir/Observation"): Guarded("report", frozenset({201}), observation("Patient/{ref}")),
+    ("POST", "/fhir/Condition"): Guarded("report", frozenset({201}), condition("Patient/{ref}")),
+    ("POST", "/fhir/RelatedPerson"): Guarded(
+        "report", frozenset({201}), related_person("Patient/{ref}", THIRD), requires=("register",)
+    ),
+    ("POST", "/fhir"): Guarded(
+        "report",
+        frozenset({200}),
+        bundle(
+            "transaction",
+            (U + "1", patient(SUBJECT)),
+            (U + "2", observation(U + "1")),
+            (U + "3", condition(U + "1")),
+            (U + "4", related_person(U + "1", THIRD)),
+        ),
+        requires=("register",),
+    ),
     ("GET", "/api/v1/people/{ref}"): Guarded("read", frozenset({200})),
     ("PATCH", "/api/v1/people/{ref}"): Guarded("update", frozenset({200}), {"phone": "+33 6 12 34 56 78"}),
     ("POST", "/api/v1/people/{ref}/oppositions"): Guarded(
@@ -143,7 +166,8 @@ async def test_every_role_and_purpose_gets_what_the_policy_says_and_is_audited(
                 path = template.replace("{ref}", subject).replace("{purpose}", "research")
                 headers = accounts.headers(role, purpose=stated, person_ref=person)
                 events_before = _events(installation)
-                response = await client.request(method, path, json=route.body, headers=headers)
+                body = json.loads(json.dumps(route.body).replace("{ref}", subject)) if route.body else None
+                response = await client.request(method, path, json=body, headers=headers)
                 own = role == "patient" and subject == ref
                 want = expected(policy, role, stated, route, own_record=own)
                 if response.status_code not in want:
@@ -151,7 +175,10 @@ async def test_every_role_and_purpose_gets_what_the_policy_says_and_is_audited(
                         (method, template, role, stated, response.status_code, want, response.text[:120])
                     )
                 if response.status_code >= 400:
-                    assert response.headers["content-type"] == "application/problem+json"
+                    expected_type = (
+                        "application/fhir+json" if path.startswith("/fhir") else "application/problem+json"
+                    )
+                    assert response.headers["content-type"].startswith(expected_type)
                     assert SUBJECT.family_name not in response.text
                     assert OTHER.family_name not in response.text
                 assert _events(installation) > events_before, (method, template, role, stated)

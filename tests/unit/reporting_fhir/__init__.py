@@ -1,0 +1,1 @@
+"""The FHIR mapping, pure."""
