@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from serment import __version__
-from serment.access import Actor, Refused, operator
+from serment.access import Actor, Platform, Refused, Request, operator
 from serment.access.accounts import AccountError, add_user, create_token, link_patient
 from serment.access.oversight import export_audit, verify_audit
 from serment.demo import demo_logins, demo_password, ensure_accounts, link_demo_patient, load_outbreak
@@ -39,6 +39,16 @@ from serment.installation import (
 )
 from serment.logs import configure_logging
 from serment.policy import PolicyError, load_policy, render_tables
+from serment.reporting import (
+    IMPORT_PURPOSE,
+    AlreadyImported,
+    FileRefused,
+    ImportInvalid,
+    ImportReport,
+    Position,
+    actor_named,
+    import_results,
+)
 from serment.settings import Settings, describe_settings_error, load_settings
 from serment.web import create_app
 
@@ -61,11 +71,13 @@ user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 keys_app = typer.Typer(help="The key store.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports from laboratories and clinicians.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 T = TypeVar("T")
@@ -367,6 +379,70 @@ def audit_export(
     with _installation(data_dir) as installation:
         for event in export_audit(installation.platform, operator(role="dpo", purpose="audit"), start):
             sys.stdout.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
+
+
+@report_app.command("import")
+def report_import(
+    file: Annotated[Path, typer.Argument(help="A CSV (UTF-8) or XLSX lab file; see docs/imports.md.")],
+    as_account: Annotated[
+        str, typer.Option("--as", help="The lab (or clinician) account importing, whose role is checked.")
+    ],
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Store the good rows and report the bad ones.")
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Import the results of a lab file: all rows or none, each file and each sample once."""
+    if not file.is_file():
+        _fail(f"{file}: no such file", EXIT_FAILED)
+    with _installation(data_dir) as installation:
+        platform = installation.platform
+        request = Request(_attempt(lambda: actor_named(platform, as_account)), purpose=IMPORT_PURPOSE)
+        outcome = _import_with_progress(platform, request, file, partial=partial)
+    if isinstance(outcome, ImportInvalid):
+        _print_import(outcome.report)
+    if isinstance(outcome, Exception):
+        _fail(f"{file}: {outcome}", EXIT_FAILED)
+    _print_import(outcome)
+
+
+def _import_with_progress(
+    platform: Platform, request: Request, file: Path, *, partial: bool
+) -> ImportReport | Exception:
+    # The failure is returned, not raised, so that it is said once the bar has gone.
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,  # a bar in a log file is noise
+    ) as bar:
+        task = bar.add_task(f"Checking {file.name}", total=None, rows=0)
+
+        def moved(position: Position) -> None:
+            bar.update(task, completed=position.done, total=position.total, rows=position.rows)
+
+        try:
+            return import_results(platform, request, file, partial=partial, progress=moved)
+        except (AlreadyImported, FileRefused, ImportInvalid, Refused) as failure:
+            return failure
+
+
+def _print_import(report: ImportReport, shown: int = 20) -> None:
+    table = Table(title="Import")
+    for column in ("rows", "stored", "refused", "duplicates"):
+        table.add_column(column, justify="right")
+    table.add_row(*(f"{n:,}" for n in (report.rows, report.stored, report.refused, report.duplicates)))
+    out.print(table)
+    if report.import_id:
+        out.print(f"Import {report.import_id}.")
+    for error in report.errors[:shown]:
+        out.print(f"  {error}", markup=False)
+    hidden = len(report.errors) - shown + report.more_errors
+    if hidden > 0:
+        out.print(f"  and {hidden:,} more problems")
 
 
 @contextmanager

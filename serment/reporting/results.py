@@ -40,13 +40,25 @@ def report_results(
         now = platform.clock.now()
         for person, result in results:
             registered = register_in(platform, session, request, person)
-            guard(platform, session, request, "report", registered.ref)
-            receipts.append(
-                ResultReceipt(registered.ref, store_result(session, registered.ref, result, request, now))
-            )
+            receipts.append(file_result(platform, session, request, registered.ref, result, at=now))
         return receipts
 
     return platform.run(store)
+
+
+def file_result(
+    platform: Platform,
+    session: Session,
+    request: Request,
+    person_ref: str,
+    result: ResultInput,
+    *,
+    at: datetime,
+) -> ResultReceipt:
+    """Pass the guard ("report" on the registered person, audited) and store the result, in the
+    caller's transaction: the one path of JSON results and file imports."""
+    guard(platform, session, request, "report", person_ref)
+    return ResultReceipt(person_ref, store_result(session, person_ref, result, request, at))
 
 
 def store_result(

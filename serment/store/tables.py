@@ -216,3 +216,31 @@ class IdempotencyRow(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ImportRow(Base):
+    """A laboratory file imported once: its SHA-256, who imported it, when, and how its rows fared."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    organisation: Mapped[str | None] = mapped_column(String(128))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rows: Mapped[int] = mapped_column(Integer)
+    stored: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+
+
+class ImportedSampleRow(Base):
+    """A sample a file brought in, under a keyed hash of (person, lab, the lab's sample id), so that
+    the same sample is never stored twice."""
+
+    __tablename__ = "imported_samples"
+
+    sample_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    import_id: Mapped[str] = mapped_column(ForeignKey("imports.id"), index=True)
+    # No foreign key: purging a result must not depend on the import that brought it.
+    result_id: Mapped[str] = mapped_column(String(26))

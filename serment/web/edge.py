@@ -42,8 +42,11 @@ SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
 }
-# Larger bodies are refused with 413 before they are read (file imports will have their own route).
+# Larger bodies are refused with 413 before they are read; lab file imports may send more.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_IMPORT_BYTES = 200 * 1024 * 1024
+# (method, path prefix) -> the largest body accepted; the first match wins, MAX_BODY_BYTES otherwise.
+BODY_LIMITS: tuple[tuple[str, str, int], ...] = (("POST", "/api/v1/imports", MAX_IMPORT_BYTES),)
 # Package assets may be cached; everything else may hold personal data and must not be.
 CACHEABLE_PREFIX = "/static/"
 
@@ -72,16 +75,17 @@ class Edge:
                 _secure(scope, MutableHeaders(scope=message), request_id)
             await send(message)
 
+        limit = body_limit(scope["method"], scope["path"])
         try:
             declared = _declared_length(scope)
-            if declared is not None and declared > MAX_BODY_BYTES:
+            if declared is not None and declared > limit:
                 raise BodyTooLarge
-            await self.app(scope, _limited(receive), send_secured)
+            await self.app(scope, _limited(receive, limit), send_secured)
         except BodyTooLarge:
             if status is not None:
                 raise
             status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE.value
-            await _too_large(scope, receive, send_secured)
+            await _too_large(scope, receive, send_secured, limit)
         except Exception:
             log.exception("unhandled error", method=scope["method"], path=scope["path"])
             if status is not None:
@@ -100,13 +104,20 @@ class Edge:
             end_request(token)
 
 
-_TOO_LARGE = (
-    f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; send fewer records per request"
-)
+def body_limit(method: str, path: str) -> int:
+    """The largest request body accepted for `method` on `path`, in bytes."""
+    for limited_method, prefix, limit in BODY_LIMITS:
+        if method == limited_method and (path == prefix or path.startswith(prefix + "/")):
+            return limit
+    return MAX_BODY_BYTES
+
+
+def _too_large_detail(limit: int) -> str:
+    return f"the request body is larger than {limit // (1024 * 1024)} MiB; send fewer records per request"
 
 
 class BodyTooLarge(Exception):
-    """A request body whose declared length is larger than MAX_BODY_BYTES."""
+    """A request body whose declared length is larger than the path's limit."""
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -119,7 +130,7 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-def _limited(receive: Receive) -> Receive:
+def _limited(receive: Receive, limit: int) -> Receive:
     read = 0
 
     async def counted() -> Message:
@@ -127,18 +138,18 @@ def _limited(receive: Receive) -> Receive:
         message = await receive()
         if message["type"] == "http.request":
             read += len(message.get("body", b""))
-            if read > MAX_BODY_BYTES:
+            if read > limit:
                 # FastAPI turns other errors raised while reading a body into 400; this one passes.
-                raise HTTPException(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail=_TOO_LARGE)
+                raise HTTPException(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail=_too_large_detail(limit))
         return message
 
     return counted
 
 
-async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     response = problem_response(
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        detail=_TOO_LARGE,
+        detail=_too_large_detail(limit),
         instance=scope["path"],
     )
     await response(scope, receive, send)

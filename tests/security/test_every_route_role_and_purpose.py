@@ -44,6 +44,9 @@ class Guarded:
     requires: tuple[str, ...] = ()
     # Whether the call acts on a person, so that the purpose's relationship applies.
     on_person: bool = True
+    # A body sent as is (a file), with its media type, instead of JSON.
+    raw: str | None = None
+    media: str | None = None
 
 
 PUBLIC = {("GET", "/health"), ("GET", "/api/v1"), ("GET", "/fhir/metadata")}
@@ -72,6 +75,16 @@ GUARDED = {
         requires=("register",),
     ),
     ("GET", "/api/v1/cases"): Guarded("list", frozenset({200}), on_person=False),
+    ("POST", "/api/v1/imports"): Guarded(
+        "report",
+        frozenset({200, 201}),
+        requires=("register",),
+        on_person=False,
+        media="text/csv",
+        raw="nir,family_name,given_names,birth_date,sex,sample_date,result_date,test_type,value\n"
+        f"{SUBJECT.nir},{SUBJECT.family_name},{SUBJECT.given_names},{SUBJECT.birth_date},{SUBJECT.sex},"
+        "2026-02-27,2026-02-28,rt-pcr,positive\n",
+    ),
     ("POST", "/fhir/Patient"): Guarded("register", frozenset({200, 201}), patient(SUBJECT), on_person=False),
     ("GET", "/fhir/Patient/{ref}"): Guarded("read", frozenset({200})),
     ("GET", "/fhir/Patient/{ref}/$everything"): Guarded("export", frozenset({200})),
@@ -167,7 +180,11 @@ async def test_every_role_and_purpose_gets_what_the_policy_says_and_is_audited(
                 headers = accounts.headers(role, purpose=stated, person_ref=person)
                 events_before = _events(installation)
                 body = json.loads(json.dumps(route.body).replace("{ref}", subject)) if route.body else None
-                response = await client.request(method, path, json=body, headers=headers)
+                if route.raw is not None and route.media is not None:
+                    sent = {**headers, "content-type": route.media}
+                    response = await client.request(method, path, content=route.raw.encode(), headers=sent)
+                else:
+                    response = await client.request(method, path, json=body, headers=headers)
                 own = role == "patient" and subject == ref
                 want = expected(policy, role, stated, route, own_record=own)
                 if response.status_code not in want:

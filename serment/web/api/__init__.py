@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from serment import __version__
-from serment.web.api import audit, people, reports
+from serment.web.api import audit, imports, people, reports
 from serment.web.problems import PROBLEM_RESPONSES
 
 API_PREFIX = "/api/v1"
@@ -37,5 +37,6 @@ def api_router() -> APIRouter:
     )  # fmt: skip
     router.include_router(people.router)
     router.include_router(reports.router)
+    router.include_router(imports.router)
     router.include_router(audit.router)
     return router

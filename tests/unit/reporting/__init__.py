@@ -1,0 +1,1 @@
+"""Unit tests of reporting: lab files read row by row."""
