@@ -40,6 +40,8 @@ from serment.store.tables import InstallationRow
 
 MARKER = ".serment"
 KEYS_DIR = "keys"
+# Where file imports spool their uploads (serment/web/api/imports.py), cleared at every start.
+UPLOADS_DIR = "uploads"
 DATA_DIR_MODE = 0o700
 
 log = get_logger(__name__)
@@ -159,7 +161,9 @@ def open_installation(
 
 
 def announce_start(installation: Installation, request_id: str | None = None) -> None:
-    """Record in the audit log that the platform starts serving under its policy."""
+    """Record in the audit log that the platform starts serving under its policy, after removing
+    any upload a crash left behind (uploads are spooled in clear while they are imported)."""
+    _clear_uploads(installation.data_dir / UPLOADS_DIR)
     with installation.database.write() as session:
         entry = AuditEntry(
             actor=OPERATOR, action="policy_load", outcome="ok", request_id=request_id,
@@ -258,6 +262,17 @@ def _audit_operator(
             actor=OPERATOR, role="admin", purpose="administration", action=action, outcome="ok", detail=detail
         )
         append(session, entry, installation.clock.now())
+
+
+def _clear_uploads(uploads: Path) -> None:
+    if not uploads.is_dir():
+        return
+    for leftover in uploads.iterdir():
+        if leftover.is_file():
+            # Best effort on SSDs and journaling file systems, as for destroyed keys.
+            leftover.write_bytes(b"\0" * leftover.stat().st_size)
+            leftover.unlink()
+        log.warning("removed an upload left by an interrupted import")
 
 
 def _policy(settings: Settings) -> Policy:

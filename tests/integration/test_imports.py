@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from serment.access import Platform, Request, operator
 from serment.access.oversight import verify_audit
 from serment.cli import app as cli
-from serment.installation import Installation
+from serment.installation import Installation, announce_start
 from serment.reporting import (
     AlreadyImported,
     FileRefused,
@@ -360,3 +360,12 @@ def test_cli_says_in_one_line_when_the_account_or_file_is_wrong(
     assert result.exit_code == 1
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1
+
+
+def test_an_upload_left_by_a_crash_is_removed_when_serving_starts(installation: Installation) -> None:
+    uploads = installation.data_dir / "uploads"
+    uploads.mkdir(mode=0o700, exist_ok=True)
+    leftover = uploads / "tmpabc.upload"
+    leftover.write_text("nir,family_name\n185057800608441,Durand\n", encoding="utf-8")
+    announce_start(installation)
+    assert not leftover.exists()

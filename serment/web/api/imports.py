@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from serment.access import Platform
 from serment.access import Request as ServiceRequest
+from serment.installation import UPLOADS_DIR as INSTALLATION_UPLOADS
 from serment.reporting import (
     AlreadyImported,
     FileRefused,
@@ -33,8 +34,9 @@ router = APIRouter(tags=["reporting"])
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = (CSV, XLSX)
-# Where uploads wait, inside the data directory (mode 0700), each file 0600 and deleted afterwards.
-UPLOADS_DIR = "uploads"
+# Where uploads wait, inside the data directory (mode 0700), each file 0600 and deleted afterwards;
+# `serve` clears what a crash leaves (serment.installation.UPLOADS_DIR).
+UPLOADS_DIR = INSTALLATION_UPLOADS
 _FILE_BODY = {
     "required": True,
     "description": "The lab file itself (see docs/imports.md for its columns): CSV in UTF-8 with a header "
