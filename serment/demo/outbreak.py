@@ -204,7 +204,9 @@ class _Structure:
                 transmissions.append((source, person, day, code))
             household = self.households[self.household_of[person]]
             place = self.place_of[person]
-            for _ in range(_poisson(rng, rng.gammavariate(_DISPERSION, r / _DISPERSION) if r > 0 else 0.0)):
+            for _ in range(
+                _poisson(rng, rng.gammavariate(_DISPERSION, r / _DISPERSION) if r / _DISPERSION > 0 else 0.0)
+            ):
                 where = rng.choices(range(4), cum_weights=_TRANSMISSION_WEIGHTS)[0]
                 target = -1
                 if where == 0:

@@ -261,3 +261,9 @@ def test_any_outbreak_keeps_every_invariant(
     )
     assert_consistent(generated, outbreak, days)
     assert len(outbreak.infected) >= min(seeds, people)
+
+
+def test_a_vanishingly_small_r_infects_only_the_seeds() -> None:
+    # r / dispersion underflows to 0.0 for a denormal r: found by the property test above.
+    outbreak = simulate_outbreak(population(40), days=10, seed=0, r=5e-324, seeds=1, start=START)
+    assert len(outbreak.infected) <= 1
