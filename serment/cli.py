@@ -9,7 +9,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -169,7 +169,8 @@ def _load_demo(
         task = bar.add_task(f"Synthetic outbreak: {people:,} people, {days} days", total=None)
         loaded = load_outbreak(
             platform, clinician=actors["clinician"], lab=actors["lab"], people=people, days=days, seed=seed,
-            end=installation.clock.now().date(),
+            # Reports are stamped from 08:00 on their day: ending today would date some in the future.
+            end=installation.clock.now().date() - timedelta(days=1),
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
     if loaded.first_case_person is not None:

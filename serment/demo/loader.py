@@ -59,7 +59,13 @@ def load_outbreak(
     end: date,
     progress: Progress | None = None,
 ) -> LoadReport:
-    """Generate a population of `people` and an outbreak of `days` ending on `end`, and submit it."""
+    """Generate a population of `people` and an outbreak of `days` ending on `end`, and submit it.
+
+    `end` must be before today: reports are stamped from 08:00 on their day, so an outbreak ending
+    today would date some reports in the future.
+    """
+    if end >= platform.clock.now().date():
+        raise ValueError(f"the outbreak must end before today ({platform.clock.now().date()}), not on {end}")
     start = end - timedelta(days=days)
     population = generate_population(people, seed, start=start)
     outbreak = simulate_outbreak(population, days=days, seed=seed, start=start, seeds=FIRST_INFECTIONS)

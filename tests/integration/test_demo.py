@@ -43,6 +43,17 @@ def test_the_outbreak_goes_in_through_the_services_on_its_own_dates(installation
     assert verify_audit(installation.platform, operator(role="dpo", purpose="audit")).intact
 
 
+def test_an_outbreak_ending_today_is_refused_so_that_no_report_is_dated_in_the_future(
+    installation: Installation,
+) -> None:
+    actors = ensure_accounts(installation.platform, "a demo password")
+    with pytest.raises(ValueError, match="must end before today"):
+        load_outbreak(
+            installation.platform, clinician=actors["clinician"], lab=actors["lab"],
+            people=50, days=5, seed=1, end=installation.clock.now().date(),
+        )  # fmt: skip
+
+
 def test_serment_demo_loads_once_and_prints_logins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SERMENT_DEMO_PASSWORD", "motdepasse-de-demo")
     data_dir = str(tmp_path / "demo")
