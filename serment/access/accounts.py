@@ -264,6 +264,16 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def actor_named(platform: Platform, name: str) -> Actor:
+    """The actor of the enabled account `name`, for acts typed at the server's terminal on its behalf
+    (a lab file imported with `serment report import --as`)."""
+    with platform.database.read() as session:
+        user = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+        if user is None or user.disabled_at is not None:
+            raise AccountError(f"no enabled account is named {name}")
+        return _actor(user)
+
+
 def _user_named(session: Session, name: str) -> UserRow:
     user = session.scalars(select(UserRow).where(UserRow.name == name)).first()
     if user is None:

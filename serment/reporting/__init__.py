@@ -1,6 +1,7 @@
 """Reporting: results, cases and contacts arriving from clinicians and labs, checked, stored under
 pseudonymous refs in one transaction per report, with identities sealed in the vault."""
 
+from serment.access.accounts import actor_named
 from serment.reporting.cases import CaseSummary, list_cases
 from serment.reporting.exposures import add_contacts
 from serment.reporting.idempotency import IdempotencyConflict
@@ -10,7 +11,6 @@ from serment.reporting.imports import (
     ImportInvalid,
     ImportReport,
     RowError,
-    actor_named,
     import_results,
     may_import,
 )

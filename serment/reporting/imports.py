@@ -12,13 +12,12 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from serment.access import Actor, Platform, Request, guard
-from serment.access.accounts import AccountError
+from serment.access import Platform, Request, guard
 from serment.audit import write_deferred
 from serment.people import new_ref, register_in
 from serment.reporting.labfiles import BadRow, LabRow, Position, parse_row, read_rows
 from serment.reporting.results import file_result
-from serment.store.tables import ImportedSampleRow, ImportRow, UserRow
+from serment.store.tables import ImportedSampleRow, ImportRow
 
 # Rows stored between two flushes; the session is emptied after each so memory stays flat.
 BATCH_ROWS = 500
@@ -72,15 +71,6 @@ class AlreadyImported(Exception):
         self.import_id = import_id
         self.at = at
         super().__init__(f"this file was already imported on {at:%Y-%m-%d at %H:%M} UTC; nothing was stored")
-
-
-def actor_named(platform: Platform, name: str) -> Actor:
-    """The actor of the (enabled) account `name`, for imports run at the server's terminal."""
-    with platform.database.read() as session:
-        user = session.scalars(select(UserRow).where(UserRow.name == name)).one_or_none()
-        if user is None or user.disabled_at is not None:
-            raise AccountError(f"no enabled account is named {name}")
-        return Actor(user.name, user.role, user.organisation, user.id, user.person_ref)
 
 
 def may_import(platform: Platform, request: Request) -> None:
