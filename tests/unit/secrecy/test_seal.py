@@ -264,7 +264,8 @@ def test_a_sealed_row_has_the_format_of_sealed_values_and_a_fresh_nonce_for_each
         assert plaintext is not None
         assert value[0] == FORMAT_VERSION
         assert len(value) == 1 + 12 + len(plaintext) + 16
-        assert plaintext not in value
+        if len(plaintext) >= 8:  # a shorter one turns up in random bytes by chance
+            assert plaintext not in value
     nonces = [value[1:13] for value in present.values()]
     again = seal_row(KEY, "people", REF, 1, VAULT_ROW)
     nonces += [value[1:13] for value in again.values() if value is not None]
