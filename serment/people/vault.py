@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from serment.access import Access, NoSuchPerson, Platform, Request, authorise, guard, record
 from serment.people.details import (
@@ -65,26 +67,54 @@ def register_person(platform: Platform, request: Request, details: PersonDetails
 
 def register_in(platform: Platform, session: Session, request: Request, details: PersonDetails) -> Registered:
     """`register_person` inside the caller's transaction, for use cases that register several people."""
+    return register_all_in(platform, session, request, [details])[0]
+
+
+def register_all_in(
+    platform: Platform, session: Session, request: Request, people: Sequence[PersonDetails]
+) -> list[Registered]:
+    """`register_in` for several people at once, in order: one lookup and one insert for all.
+
+    The same identity given twice finds the same person, as it would one call after the other.
+    """
+    if not people:
+        return []
     access = authorise(platform, session, request, "register", None)
     pseudonymiser = platform.pseudonymiser
-    strong = canonical(details.identity)
-    nir_pseudonym = pseudonymiser.pseudonym("core", strong.text) if strong.strength == "nir" else None
-    weak_pseudonym = pseudonymiser.pseudonym("core", demographic(details.identity).text)
-    found = _find(session, nir_pseudonym, weak_pseudonym)
-    if found is not None:
-        if nir_pseudonym is not None and found.nir_pseudonym is None:
-            found.nir_pseudonym = nir_pseudonym
-            found.strength = "nir"
-            _seal_into(platform, found, {"nir": details.identity.nir})
-        _touch(platform, found, platform.clock.now())
-        record(platform, session, access, found.ref)
-        return Registered(found.ref, created=False, strength=found.strength)
-    person = _create(
-        platform, session, details, nir_pseudonym=nir_pseudonym, weak_pseudonym=weak_pseudonym,
-        strength=strong.strength,
-    )  # fmt: skip
-    record(platform, session, access, person.ref)
-    return Registered(person.ref, created=True, strength=person.strength)
+    wanted = []
+    for details in people:
+        strong = canonical(details.identity)
+        nir_pseudonym = pseudonymiser.pseudonym("core", strong.text) if strong.strength == "nir" else None
+        weak_pseudonym = pseudonymiser.pseudonym("core", demographic(details.identity).text)
+        wanted.append((details, nir_pseudonym, weak_pseudonym, strong.strength))
+    known = _Known.load(session, [w[1] for w in wanted if w[1] is not None], [w[2] for w in wanted])
+    now = platform.clock.now()
+    registered, created = [], []
+    for details, nir_pseudonym, weak_pseudonym, strength in wanted:
+        found = known.find(nir_pseudonym, weak_pseudonym)
+        if found is not None:
+            if nir_pseudonym is not None and found.nir_pseudonym is None:
+                found.nir_pseudonym = nir_pseudonym
+                found.strength = "nir"
+                _seal_into(platform, found, {"nir": details.identity.nir})
+                known.add(found)
+            _touch(platform, found, now)
+            record(platform, session, access, found.ref)
+            registered.append(Registered(found.ref, created=False, strength=found.strength))
+            continue
+        person = _create(
+            platform, details, nir_pseudonym=nir_pseudonym, weak_pseudonym=weak_pseudonym, strength=strength
+        )
+        known.add(person)
+        created.append(person)
+        record(platform, session, access, person.ref)
+        registered.append(Registered(person.ref, created=True, strength=person.strength))
+    if created:
+        session.add_all(created)
+        # Rows that name these people (cases, exposures) must follow them; the tables declare no
+        # ORM relationships from which the unit of work could infer that order.
+        session.flush()
+    return registered
 
 
 def read_person(platform: Platform, request: Request, ref: str) -> PersonRecord:
@@ -205,24 +235,51 @@ def _repseudonymise(platform: Platform, session: Session, person: PersonRow, det
     person.strength = strong.strength
 
 
-def _find(session: Session, nir_pseudonym: str | None, weak_pseudonym: str) -> PersonRow | None:
-    if nir_pseudonym is not None:
-        by_nir = session.scalars(select(PersonRow).where(PersonRow.nir_pseudonym == nir_pseudonym)).first()
-        if by_nir is not None:
-            return by_nir
-    candidates = session.scalars(
-        select(PersonRow).where(PersonRow.demographic_pseudonym == weak_pseudonym).limit(2)
-    ).all()
-    if len(candidates) != 1:
-        return None
-    only = candidates[0]
-    # Same names, birth date and sex but another NIR: another person.
-    return only if nir_pseudonym is None or only.nir_pseudonym is None else None
+class _Known:
+    """The people a registration may find: those stored under the wanted pseudonyms, and those this
+    transaction registered or changed but has not written yet, by their current pseudonyms."""
+
+    def __init__(self) -> None:
+        self.by_nir: dict[str, PersonRow] = {}
+        self.by_demographic: dict[str, dict[str, PersonRow]] = {}
+
+    @classmethod
+    def load(cls, session: Session, nir_pseudonyms: list[str], demographic_pseudonyms: list[str]) -> _Known:
+        known = cls()
+        condition: ColumnElement[bool] = PersonRow.demographic_pseudonym.in_(set(demographic_pseudonyms))
+        if nir_pseudonyms:
+            condition = or_(condition, PersonRow.nir_pseudonym.in_(set(nir_pseudonyms)))
+        with session.no_autoflush:
+            stored = session.scalars(select(PersonRow).where(condition)).all()
+        held = [row for row in (*session.new, *session.dirty) if isinstance(row, PersonRow)]
+        for person in (*stored, *held):
+            known.add(person)
+        return known
+
+    def add(self, person: PersonRow) -> None:
+        """Know `person` by their pseudonyms as they are now."""
+        if person.nir_pseudonym is not None:
+            self.by_nir[person.nir_pseudonym] = person
+        if person.demographic_pseudonym is not None:
+            self.by_demographic.setdefault(person.demographic_pseudonym, {})[person.ref] = person
+
+    def find(self, nir_pseudonym: str | None, weak_pseudonym: str) -> PersonRow | None:
+        """The person with this NIR, or else the only one with these names, birth date and sex
+        (unless they hold another NIR: then another person)."""
+        if nir_pseudonym is not None and nir_pseudonym in self.by_nir:
+            return self.by_nir[nir_pseudonym]
+        candidates = [
+            person for person in self.by_demographic.get(weak_pseudonym, {}).values()
+            if person.demographic_pseudonym == weak_pseudonym
+        ]  # fmt: skip
+        if len(candidates) != 1:
+            return None
+        only = candidates[0]
+        return only if nir_pseudonym is None or only.nir_pseudonym is None else None
 
 
 def _create(
     platform: Platform,
-    session: Session,
     details: PersonDetails,
     *,
     nir_pseudonym: str | None,
@@ -244,10 +301,6 @@ def _create(
     data_key = new_key()
     person.data_key_wrapped = _wrap(platform, person, data_key)
     _seal_with(person, data_key, _field_values(details))
-    session.add(person)
-    # Rows that name the person (cases, exposures) must follow it; the tables declare no ORM
-    # relationships from which the unit of work could infer that order.
-    session.flush()
     return person
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
-from serment.people import register_in
+from serment.people import register_all_in
 from serment.reporting.rules import ContactInput, ReportInvalid, check_contacts
 from serment.store.tables import ExposureRow
 
@@ -38,16 +38,28 @@ def store_contacts(
     at: datetime,
 ) -> tuple[str, ...]:
     """Register each contact and record their exposure to `person_ref`; returns the contacts' refs."""
-    refs = []
-    for contact in contacts:
-        registered = register_in(platform, session, request, contact.person)
-        if registered.ref == person_ref:
+    people = register_all_in(platform, session, request, [contact.person for contact in contacts])
+    return store_exposures(session, request, person_ref, contacts, [person.ref for person in people], at=at)
+
+
+def store_exposures(
+    session: Session,
+    request: Request,
+    person_ref: str,
+    contacts: Sequence[ContactInput],
+    contact_refs: Sequence[str],
+    *,
+    at: datetime,
+) -> tuple[str, ...]:
+    """Record the exposure of each registered contact (`contact_refs`, in order) to `person_ref`."""
+    for contact, contact_ref in zip(contacts, contact_refs, strict=True):
+        if contact_ref == person_ref:
             raise ReportInvalid([("contacts", "a contact is the person being reported")])
         exposure = contact.exposure
         session.add(
             ExposureRow(
                 person_ref=person_ref,
-                contact_ref=registered.ref,
+                contact_ref=contact_ref,
                 date_from=exposure.date_from,
                 date_to=exposure.date_to,
                 setting=exposure.setting,
@@ -58,5 +70,4 @@ def store_contacts(
                 reported_at=at,
             )
         )
-        refs.append(registered.ref)
-    return tuple(refs)
+    return tuple(contact_refs)

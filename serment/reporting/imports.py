@@ -4,9 +4,10 @@ same path as JSON results, each file once and each sample once."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
 from serment.audit import write_deferred
-from serment.people import new_ref, register_in
+from serment.people import new_ref, register_all_in
 from serment.reporting.labfiles import BadRow, LabRow, Position, parse_row, read_rows
 from serment.reporting.results import file_result
 from serment.store.tables import ImportedSampleRow, ImportRow
@@ -157,20 +158,16 @@ def _store(
     )  # fmt: skip
     session.flush()
     stored = duplicates = refused = 0
-    for line, cells in read_rows(path):
-        parsed = parse_row(line, cells, today)
-        if not isinstance(parsed, LabRow):
-            refused += 1
-            continue
-        if _store_row(platform, session, request, parsed, import_id=import_id, now=now):
-            stored += 1
-        else:
-            duplicates += 1
-        if (stored + duplicates) % BATCH_ROWS == 0:
-            # The batch's audit events are written now, in the same transaction and chain.
-            write_deferred(session)
-            session.flush()
-            session.expunge_all()
+    for batch in _batches((parse_row(line, cells, today) for line, cells in read_rows(path)), BATCH_ROWS):
+        rows = [row for row in batch if isinstance(row, LabRow)]
+        refused += len(batch) - len(rows)
+        kept = _store_rows(platform, session, request, rows, import_id=import_id, now=now)
+        stored += kept
+        duplicates += len(rows) - kept
+        # The batch's audit events are written now, in the same transaction and chain.
+        write_deferred(session)
+        session.flush()
+        session.expunge_all()
     session.execute(
         update(ImportRow)
         .where(ImportRow.id == import_id)
@@ -179,22 +176,50 @@ def _store(
     return _report(checked, stored, duplicates, import_id)
 
 
-def _store_row(
-    platform: Platform, session: Session, request: Request, row: LabRow, *, import_id: str, now: datetime
-) -> bool:
-    registered = register_in(platform, session, request, row.person)
-    key = None
-    if row.sample_id is not None:
-        lab = row.result.lab or request.actor.organisation or ""
-        # A keyed hash: the lab's sample ids stay out of the database, and cannot be guessed back.
-        sample = f"sample\x1f{registered.ref}\x1f{lab}\x1f{row.sample_id}"
-        key = platform.pseudonymiser.pseudonym("core", sample)
-        if session.get(ImportedSampleRow, key) is not None:
-            return False
-    receipt = file_result(platform, session, request, registered.ref, row.result, at=now)
-    if key is not None:
-        session.add(ImportedSampleRow(sample_key=key, import_id=import_id, result_id=receipt.result))
-    return True
+def _store_rows(
+    platform: Platform,
+    session: Session,
+    request: Request,
+    rows: list[LabRow],
+    *,
+    import_id: str,
+    now: datetime,
+) -> int:
+    """Register the rows' people and file their results; returns how many were new (the others
+    carry a sample this lab's files already brought)."""
+    people = register_all_in(platform, session, request, [row.person for row in rows])
+    keys = [_sample_key(platform, request, row, person.ref) for row, person in zip(rows, people, strict=True)]
+    wanted = {key for key in keys if key is not None}
+    seen = set(
+        session.scalars(select(ImportedSampleRow.sample_key).where(ImportedSampleRow.sample_key.in_(wanted)))
+        if wanted
+        else ()
+    )
+    stored = 0
+    for row, person, key in zip(rows, people, keys, strict=True):
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        receipt = file_result(platform, session, request, person.ref, row.result, at=now)
+        if key is not None:
+            session.add(ImportedSampleRow(sample_key=key, import_id=import_id, result_id=receipt.result))
+        stored += 1
+    return stored
+
+
+def _batches(items: Iterable[LabRow | BadRow], size: int) -> Iterator[list[LabRow | BadRow]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _sample_key(platform: Platform, request: Request, row: LabRow, person_ref: str) -> str | None:
+    if row.sample_id is None:
+        return None
+    lab = row.result.lab or request.actor.organisation or ""
+    # A keyed hash: the lab's sample ids stay out of the database, and cannot be guessed back.
+    return platform.pseudonymiser.pseudonym("core", f"sample\x1f{person_ref}\x1f{lab}\x1f{row.sample_id}")
 
 
 def _check_not_imported(session: Session, digest: str) -> None:

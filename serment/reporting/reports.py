@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
-from serment.people import new_ref, register_in
-from serment.reporting.exposures import store_contacts
+from serment.people import new_ref, register_all_in
+from serment.reporting.exposures import store_exposures
 from serment.reporting.idempotency import remember, replay
 from serment.reporting.results import store_result
 from serment.reporting.rules import CaseReport, check_report
@@ -48,7 +48,9 @@ def report_case(
             first = replay(session, actor, idempotency_key, request_hash)
             if first is not None:
                 return Receipt(**{**first, "contacts": tuple(first["contacts"]), "replayed": True})
-        person = register_in(platform, session, request, report.person)
+        person, *contacts = register_all_in(
+            platform, session, request, [report.person, *(contact.person for contact in report.contacts)]
+        )
         guard(platform, session, request, "report", person.ref)
         now = platform.clock.now()
         case = CaseRow(
@@ -63,8 +65,13 @@ def report_case(
         )
         session.add(case)
         result = store_result(session, person.ref, report.result, request, now) if report.result else None
-        contacts = store_contacts(platform, session, request, person.ref, report.contacts, at=now)
-        receipt = Receipt(person.ref, case.ref, result, contacts)
+        contact_refs = [contact.ref for contact in contacts]
+        receipt = Receipt(
+            person.ref,
+            case.ref,
+            result,
+            store_exposures(session, request, person.ref, report.contacts, contact_refs, at=now),
+        )
         if idempotency_key is not None and request_hash is not None:
             answer: dict[str, Any] = asdict(receipt)
             answer.pop("replayed")

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
-from serment.people import PersonDetails, new_ref, register_in
+from serment.people import PersonDetails, new_ref, register_all_in
 from serment.reporting.rules import ReportInvalid, ResultInput, check_result
 from serment.store.tables import ResultRow
 
@@ -38,8 +38,8 @@ def report_results(
     def store(session: Session) -> list[ResultReceipt]:
         receipts = []
         now = platform.clock.now()
-        for person, result in results:
-            registered = register_in(platform, session, request, person)
+        people = register_all_in(platform, session, request, [person for person, _ in results])
+        for registered, (_, result) in zip(people, results, strict=True):
             receipts.append(file_result(platform, session, request, registered.ref, result, at=now))
         return receipts
 
