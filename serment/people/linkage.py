@@ -101,14 +101,18 @@ def find_matches(platform: Platform, session: Session, profile: Profile, *, with
     )
     if with_nir:
         query = query.where(PersonRow.nir_pseudonym.is_(None))
-    matches = []
-    rarity = _Rarity(platform, session)
+    candidates = []
     for person in session.scalars(query.order_by(PersonRow.ref)):
         try:
-            candidate = profile_of(open_record(platform, person).details)
+            candidates.append((person, profile_of(open_record(platform, person).details)))
         except (IdentityUnavailable, RecordTampered):
             continue
-        matches.append(Match(person, compare(profile, candidate, rarity.of(candidate))))
+    if not candidates:
+        return []
+    rarity = _Rarity(platform, session, [candidate for _, candidate in candidates])
+    matches = [
+        Match(person, compare(profile, candidate, rarity.of(candidate))) for person, candidate in candidates
+    ]
     return sorted(matches, key=lambda match: -match.comparison.total)
 
 
@@ -157,35 +161,28 @@ def _key(platform: Platform, text: str) -> str:
 
 
 class _Rarity:
-    """Name counts for the u of exact name agreement, looked up once per name and registration."""
+    """The u of exact name agreement for each candidate, from their names' counts and the number
+    of live people, read in two queries per registration."""
 
-    def __init__(self, platform: Platform, session: Session) -> None:
+    def __init__(self, platform: Platform, session: Session, candidates: list[Profile]) -> None:
         self._platform = platform
-        self._session = session
-        self._counts: dict[str, int] = {}
-        self._population: int | None = None
+        keys = {_key(platform, text) for candidate in candidates for text in name_texts(candidate)}
+        counted = session.execute(
+            select(PersonKeyRow.key, func.count())
+            .where(PersonKeyRow.key.in_(keys))
+            .group_by(PersonKeyRow.key)
+        )
+        self._counts: dict[str, int] = dict(counted.tuples().all())
+        live = (
+            select(func.count())
+            .select_from(PersonRow)
+            .where(PersonRow.erased_at.is_(None), PersonRow.expired_at.is_(None))
+        )
+        self._population = session.scalar(live) or 0
 
     def of(self, profile: Profile) -> NameRarity:
-        family, given = name_texts(profile)
-        population = self.population()
+        family, given = (self._counts.get(_key(self._platform, text), 0) for text in name_texts(profile))
         return NameRarity(
-            family_name=rarity_u(self.count(family), population, FAMILY_PRIOR_U),
-            given_names=rarity_u(self.count(given), population, GIVEN_PRIOR_U),
+            family_name=rarity_u(family, self._population, FAMILY_PRIOR_U),
+            given_names=rarity_u(given, self._population, GIVEN_PRIOR_U),
         )
-
-    def count(self, text: str) -> int:
-        key = _key(self._platform, text)
-        if key not in self._counts:
-            counted = select(func.count()).select_from(PersonKeyRow).where(PersonKeyRow.key == key)
-            self._counts[key] = self._session.scalar(counted) or 0
-        return self._counts[key]
-
-    def population(self) -> int:
-        if self._population is None:
-            live = (
-                select(func.count())
-                .select_from(PersonRow)
-                .where(PersonRow.erased_at.is_(None), PersonRow.expired_at.is_(None))
-            )
-            self._population = self._session.scalar(live) or 0
-        return self._population

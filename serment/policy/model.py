@@ -60,7 +60,9 @@ ACTION_MEANINGS: dict[str, str] = {
 }
 ACTIONS: tuple[str, ...] = tuple(ACTION_MEANINGS)
 # Actions that reveal medical or identity data: never granted to a role with `medical = false`.
-MEDICAL_ACTIONS: frozenset[str] = frozenset({"register", "read", "update", "merge", "report", "list", "export"})
+MEDICAL_ACTIONS: frozenset[str] = frozenset(
+    {"register", "read", "update", "merge", "report", "list", "export"}
+)
 
 CATEGORY_MEANINGS: dict[str, str] = {
     "identity": "sealed identities: names, NIR, birth date, address, phone, e-mail, notes",
