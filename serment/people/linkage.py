@@ -172,7 +172,7 @@ class _Rarity:
             .where(PersonKeyRow.key.in_(keys))
             .group_by(PersonKeyRow.key)
         )
-        self._counts: dict[str, int] = dict(counted.tuples().all())
+        self._counts: dict[str, int] = dict(counted.all())
         live = (
             select(func.count())
             .select_from(PersonRow)
