@@ -263,3 +263,35 @@ async def test_twins_are_never_linked_automatically(
         pair = session.scalars(select(DuplicatePairRow)).one()
     assert json.loads(pair.levels)["given_names"] == "different"
     assert pair.score >= 20
+
+
+async def test_a_changed_name_is_found_again_by_its_new_keys(
+    client: httpx.AsyncClient, accounts: Accounts
+) -> None:
+    ref = (await _register(client, accounts, DAVID.payload())).json()["ref"]
+    renamed = {"family_name": "Quesnel-Dauvergne"}
+    patched = await client.patch(f"/api/v1/people/{ref}", json=renamed, headers=accounts.headers("clinician"))
+    assert patched.status_code == 200
+    typo = {**DAVID.payload(with_nir=False), "family_name": "Quesnel-Dauvegrne"}
+    assert (await _register(client, accounts, typo)).json() == {
+        "ref": ref,
+        "created": False,
+        "strength": "nir",
+    }
+
+
+async def test_erasing_the_person_kept_erases_the_records_merged_into_them(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    clinician = accounts.headers("clinician")
+    kept, doubtful, pair_id = await _queued_pair(client, accounts, CLARA)
+    merged = await client.post(
+        f"/api/v1/people/duplicates/{pair_id}/merge", json={"keep": kept}, headers=clinician
+    )
+    assert merged.status_code == 200
+    assert (await client.delete(f"/api/v1/people/{kept}", headers=accounts.headers("dpo"))).status_code == 204
+    assert _count(installation, PersonRow, PersonRow.erased_at.is_(None)) == 0
+    assert (await client.get(f"/api/v1/people/{doubtful}", headers=clinician)).status_code == 404
+    undo = await client.post(f"/api/v1/people/merges/{merged.json()['id']}/undo", headers=clinician)
+    assert undo.status_code == 409
+    assert "erased" in undo.json()["detail"]
