@@ -77,7 +77,12 @@ def register_in(platform: Platform, session: Session, request: Request, details:
             )  # fmt: skip
             defer(session, entry, platform.clock.now())
     if found is not None:
-        if nir_pseudonym is not None and found.nir_pseudonym is None:
+        # A NIR already held by a record merged into the person found stays with that record.
+        if (
+            nir_pseudonym is not None
+            and found.nir_pseudonym is None
+            and not _nir_known(session, nir_pseudonym)
+        ):
             found.nir_pseudonym = nir_pseudonym
             found.strength = "nir"
             seal_into(platform, found, {"nir": details.identity.nir})
@@ -227,10 +232,20 @@ def _find(session: Session, nir_pseudonym: str | None, weak_pseudonym: str) -> P
     candidates = session.scalars(
         select(PersonRow).where(PersonRow.demographic_pseudonym == weak_pseudonym).limit(3)
     ).all()
-    # Same names, birth date and sex but another NIR: another person.
-    eligible = [row for row in candidates if nir_pseudonym is None or row.nir_pseudonym is None]
-    found = {kept.ref: kept for kept in (kept_person(session, row) for row in eligible)}
-    return next(iter(found.values())) if len(found) == 1 else None
+
+    # Same names, birth date and sex but another NIR: another person, whether on the record or on
+    # the person it was merged into.
+    def other_nir(row: PersonRow) -> bool:
+        return nir_pseudonym is not None and row.nir_pseudonym is not None
+
+    found = {person.ref: person for person in (kept_person(session, row) for row in candidates)}
+    if len(found) != 1 or any(other_nir(row) for row in (*candidates, *found.values())):
+        return None
+    return next(iter(found.values()))
+
+
+def _nir_known(session: Session, nir_pseudonym: str) -> bool:
+    return session.scalar(select(PersonRow.ref).where(PersonRow.nir_pseudonym == nir_pseudonym)) is not None
 
 
 def kept_person(session: Session, person: PersonRow) -> PersonRow:

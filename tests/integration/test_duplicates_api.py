@@ -295,3 +295,22 @@ async def test_erasing_the_person_kept_erases_the_records_merged_into_them(
     undo = await client.post(f"/api/v1/people/merges/{merged.json()['id']}/undo", headers=clinician)
     assert undo.status_code == 409
     assert "erased" in undo.json()["detail"]
+
+
+async def test_the_nir_of_a_merged_record_finds_the_person_kept(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    clinician = accounts.headers("clinician")
+    kept = (await _register(client, accounts, CLARA.payload(with_nir=False))).json()["ref"]
+    doubtful = (await _register(client, accounts, {**_married(CLARA), "nir": CLARA.nir})).json()["ref"]
+    (pair,) = (await client.get("/api/v1/people/duplicates", headers=clinician)).json()["items"]
+    merged = await client.post(
+        f"/api/v1/people/duplicates/{pair['id']}/merge", json={"keep": kept}, headers=clinician
+    )
+    assert merged.status_code == 200
+    again = await _register(client, accounts, {**_married(CLARA), "nir": CLARA.nir})
+    assert again.json()["ref"] == kept
+    # The NIR stays on the merged record; a different NIR never reaches the kept person through it.
+    other = await _register(client, accounts, {**_married(CLARA), "nir": DAVID.nir})
+    assert other.json()["ref"] not in {kept, doubtful}
+    assert _count(installation, PersonRow, PersonRow.nir_pseudonym.is_not(None)) == 2
