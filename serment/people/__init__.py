@@ -20,9 +20,9 @@ from serment.people.oppositions import (
     register_opposition,
     withdraw_opposition,
 )
+from serment.people.records import new_ref
 from serment.people.vault import (
     erase_person,
-    new_ref,
     open_person,
     read_person,
     register_all_in,

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
 from serment.audit import append, purge_before, verify
-from serment.people.vault import IDENTITY_CATEGORY, SEALED_FIELDS
+from serment.people.linkage import forget
+from serment.people.records import IDENTITY_CATEGORY, SEALED_FIELDS
 from serment.store.tables import AuditEventRow, PersonRow
 
 
@@ -43,8 +44,8 @@ def expired_epochs(platform: Platform, at: datetime) -> tuple[tuple[str, str], .
 
 
 def purge(platform: Platform, request: Request, at: datetime, *, dry_run: bool = False) -> PurgeReport:
-    """Destroy the epoch keys expired at `at`, empty the identities they held and purge the audit
-    events older than the audit retention; with `dry_run`, only count."""
+    """Destroy the epoch keys expired at `at`, empty the identities they held (with their blocking
+    keys) and purge the audit events older than the audit retention; with `dry_run`, only count."""
     epochs = expired_epochs(platform, at)
     identity_months = [month for category, month in epochs if category == IDENTITY_CATEGORY]
     audit_cutoff = months_before(at, platform.policy.retention_for("audit").months)
@@ -73,6 +74,7 @@ def purge(platform: Platform, request: Request, at: datetime, *, dry_run: bool =
                 expired_at=at,
             )
         )
+        forget(session, people)
         # A broken chain is evidence: purging its prefix would erase it, so it waits for the DPO.
         chain_broken = not verify(session).intact
         purged_events = 0 if chain_broken else purge_before(session, audit_cutoff, platform.clock.now())

@@ -8,51 +8,44 @@ unreadable everywhere at once, backups of the database included.
 
 from __future__ import annotations
 
-import base64
-import json
-import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from serment.access import Access, NoSuchPerson, Platform, Request, authorise, guard, record
+from serment.access import Access, Platform, Request, authorise, guard, record
+from serment.audit import defer
+from serment.people import linkage
 from serment.people.details import (
     Address,
-    IdentityUnavailable,
     PersonConflict,
     PersonDetails,
     PersonRecord,
-    RecordTampered,
     Registered,
     contact_email,
     contact_phone,
 )
-from serment.secrecy import (
-    Identity,
-    IdentityError,
-    KeyDestroyed,
-    SealError,
-    canonical,
-    demographic,
-    make_identity,
-    new_key,
-    normalise_name,
-    normalise_sex,
-    seal_row,
-    unseal_row,
-    unwrap_key,
-    wrap_key,
+from serment.people.matching import Profile
+from serment.people.records import (
+    SEALED_FIELDS,
+    field_values,
+    month_of,
+    new_ref,
+    open_record,
+    person_row,
+    seal_into,
+    seal_with,
+    touch_row,
+    wrap_data_key,
 )
+from serment.secrecy import IdentityError, canonical, demographic, make_identity, new_key
 from serment.store.tables import PersonRow
 
-IDENTITY_CATEGORY = "identity"
-TABLE = "people"
-SEALED_FIELDS = (
-    "nir", "family_name", "given_names", "birth_date", "sex", "address", "phone", "email", "external_ref",
-)  # fmt: skip
+# Merges chain (a record merged into one later merged itself); a longer chain means a cycle.
+_MAX_MERGE_CHAIN = 64
 
 
 def register_person(platform: Platform, request: Request, details: PersonDetails) -> Registered:
@@ -60,7 +53,9 @@ def register_person(platform: Platform, request: Request, details: PersonDetails
 
     A NIR finds the person registered with it, or else one registered without a NIR under the
     same names, birth date and sex (who then gains the NIR). Without a NIR, the person is found
-    by names, birth date and sex alone, a weaker match.
+    by names, birth date and sex alone, a weaker match. Failing both, people sharing a blocking key
+    are scored (`linkage`): one scoring above the link threshold is the person found; those in the
+    grey zone go, with the new person, to the review queue.
     """
     return platform.run(lambda session: register_in(platform, session, request, details))
 
@@ -73,48 +68,109 @@ def register_in(platform: Platform, session: Session, request: Request, details:
 def register_all_in(
     platform: Platform, session: Session, request: Request, people: Sequence[PersonDetails]
 ) -> list[Registered]:
-    """`register_in` for several people at once, in order: one lookup and one insert for all.
-
-    The same identity given twice finds the same person, as it would one call after the other.
-    """
+    """`register_in` for several people at once, in order, with one exact lookup and one insert for
+    all of them. The same identity twice finds the same person; a near one (a typo) is scored
+    against the people this batch registered as against those stored."""
     if not people:
         return []
     access = authorise(platform, session, request, "register", None)
-    pseudonymiser = platform.pseudonymiser
-    wanted = []
-    for details in people:
+    session.flush()  # what earlier registrations of this transaction left pending, blocking keys too
+    batch = _Batch(platform, session, access, [_Wanted.of(platform, details) for details in people])
+    # Nothing is written until every person is resolved: one flush inserts the new ones.
+    with session.no_autoflush:
+        registered = [batch.register(wanted) for wanted in batch.wanted]
+    batch.write()
+    return registered
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """An identity to register, with its pseudonyms and what linkage compares of it."""
+
+    details: PersonDetails
+    nir_pseudonym: str | None
+    weak_pseudonym: str
+    strength: str
+    profile: Profile
+
+    @classmethod
+    def of(cls, platform: Platform, details: PersonDetails) -> _Wanted:
         strong = canonical(details.identity)
+        pseudonymiser = platform.pseudonymiser
         nir_pseudonym = pseudonymiser.pseudonym("core", strong.text) if strong.strength == "nir" else None
         weak_pseudonym = pseudonymiser.pseudonym("core", demographic(details.identity).text)
-        wanted.append((details, nir_pseudonym, weak_pseudonym, strong.strength))
-    known = _Known.load(session, [w[1] for w in wanted if w[1] is not None], [w[2] for w in wanted])
-    now = platform.clock.now()
-    registered, created = [], []
-    for details, nir_pseudonym, weak_pseudonym, strength in wanted:
-        found = known.find(nir_pseudonym, weak_pseudonym)
+        return cls(details, nir_pseudonym, weak_pseudonym, strong.strength, linkage.profile_of(details))
+
+
+class _Batch:
+    """The registration of a batch of identities: each found exactly, linked, or created."""
+
+    def __init__(self, platform: Platform, session: Session, access: Access, wanted: list[_Wanted]) -> None:
+        self.platform, self.session, self.access, self.wanted = platform, session, access, wanted
+        self.now = platform.clock.now()
+        self.known = _Known.load(
+            session, [w.nir_pseudonym for w in wanted if w.nir_pseudonym], [w.weak_pseudonym for w in wanted]
+        )
+        self.created: list[tuple[PersonRow, _Wanted, list[linkage.Match]]] = []
+
+    def register(self, wanted: _Wanted) -> Registered:
+        """Find, link or create the person `wanted` names, and audit the registration."""
+        platform, session = self.platform, self.session
+        found = self.known.find(session, wanted.nir_pseudonym, wanted.weak_pseudonym)
+        reviews: list[linkage.Match] = []
+        if found is None:
+            found, reviews = self._link(wanted)
         if found is not None:
-            if nir_pseudonym is not None and found.nir_pseudonym is None:
+            nir_pseudonym = wanted.nir_pseudonym
+            # A NIR already held by a record merged into the person found stays with that record.
+            if (
+                nir_pseudonym is not None
+                and found.nir_pseudonym is None
+                and not self.known.holds(nir_pseudonym)
+            ):
                 found.nir_pseudonym = nir_pseudonym
                 found.strength = "nir"
-                _seal_into(platform, found, {"nir": details.identity.nir})
-                known.add(found)
-            _touch(platform, found, now)
-            record(platform, session, access, found.ref)
-            registered.append(Registered(found.ref, created=False, strength=found.strength))
-            continue
+                seal_into(platform, found, {"nir": wanted.details.identity.nir})
+                self.known.add(found)
+            touch_row(platform, found, self.now)
+            record(platform, session, self.access, found.ref)
+            return Registered(found.ref, created=False, strength=found.strength)
         person = _create(
-            platform, details, nir_pseudonym=nir_pseudonym, weak_pseudonym=weak_pseudonym, strength=strength
-        )
-        known.add(person)
-        created.append(person)
-        record(platform, session, access, person.ref)
-        registered.append(Registered(person.ref, created=True, strength=person.strength))
-    if created:
-        session.add_all(created)
-        # Rows that name these people (cases, exposures) must follow them; the tables declare no
-        # ORM relationships from which the unit of work could infer that order.
-        session.flush()
-    return registered
+            platform, wanted.details, nir_pseudonym=wanted.nir_pseudonym,
+            weak_pseudonym=wanted.weak_pseudonym, strength=wanted.strength,
+        )  # fmt: skip
+        self.known.add(person)
+        self.created.append((person, wanted, reviews))
+        record(platform, session, self.access, person.ref)
+        return Registered(person.ref, created=True, strength=person.strength)
+
+    def write(self) -> None:
+        """Insert the people created, then their blocking keys and the pairs to review."""
+        if not self.created:
+            return
+        self.session.add_all(person for person, _, _ in self.created)
+        # Rows that name these people (keys, pairs, cases, exposures) must follow them; the tables
+        # declare no ORM relationships from which the unit of work could infer that order.
+        self.session.flush()
+        for person, wanted, reviews in self.created:
+            linkage.add_keys(self.platform, self.session, person.ref, wanted.profile)
+            linkage.queue(self.session, person.ref, reviews, self.now)
+
+    def _link(self, wanted: _Wanted) -> tuple[PersonRow | None, list[linkage.Match]]:
+        matches = linkage.find_matches(
+            self.platform, self.session, wanted.profile, with_nir=wanted.nir_pseudonym is not None,
+            pending=[(person, earlier.profile) for person, earlier, _ in self.created],
+        )  # fmt: skip
+        link, reviews = linkage.choose(matches)
+        if link is None:
+            return None, reviews
+        request = self.access.request
+        entry = request.actor.entry(
+            "link", "ok", purpose=self.access.purpose, subject=link.person.ref, request_id=request.request_id,
+            detail=linkage.audit_detail(link.comparison),
+        )  # fmt: skip
+        defer(self.session, entry, self.now)
+        return link.person, reviews
 
 
 def read_person(platform: Platform, request: Request, ref: str) -> PersonRecord:
@@ -122,7 +178,7 @@ def read_person(platform: Platform, request: Request, ref: str) -> PersonRecord:
 
     def read(session: Session) -> PersonRecord:
         guard(platform, session, request, "read", ref)
-        return _open(platform, _person(session, ref))
+        return open_record(platform, person_row(session, ref))
 
     return platform.run(read)
 
@@ -131,7 +187,7 @@ def open_person(platform: Platform, session: Session, access: Access) -> PersonR
     """The record behind an access the guard already granted (for use cases composing the vault)."""
     if access.subject is None:
         raise ValueError("this access names no person")
-    return _open(platform, _person(session, access.subject))
+    return open_record(platform, person_row(session, access.subject))
 
 
 def touch_person(platform: Platform, session: Session, access: Access, at: datetime) -> None:
@@ -139,7 +195,7 @@ def touch_person(platform: Platform, session: Session, access: Access, at: datet
     then, so their data key moves to the identity epoch of that month."""
     if access.subject is None:
         raise ValueError("this access names no person")
-    _touch(platform, _person(session, access.subject), at)
+    touch_row(platform, person_row(session, access.subject), at)
 
 
 IDENTITY_FIELDS = ("nir", "family_name", "given_names", "birth_date", "sex")
@@ -159,30 +215,37 @@ def update_person(
 
     def update(session: Session) -> PersonRecord:
         guard(platform, session, request, "update", ref)
-        person = _person(session, ref)
-        current = _open(platform, person)
+        person = person_row(session, ref)
+        current = open_record(platform, person)
         merged = _merge(current, changes, platform.clock.now().date())
         if any(name in changes for name in IDENTITY_FIELDS):
             _repseudonymise(platform, session, person, merged)
-        _seal_into(platform, person, {name: _field_values(merged)[name] for name in changes})
+        if any(name in changes for name in (*IDENTITY_FIELDS, "address")):
+            linkage.store_keys(platform, session, person.ref, linkage.profile_of(merged))
+        seal_into(platform, person, {name: field_values(merged)[name] for name in changes})
         person.updated_at = platform.clock.now()
-        return _open(platform, person)
+        return open_record(platform, person)
 
     return platform.run(update)
 
 
 def erase_person(platform: Platform, request: Request, ref: str) -> None:
-    """Erase the person's identity and pseudonyms, where the policy allows; the ref remains, empty."""
+    """Erase the person's identity, pseudonyms and blocking keys, where the policy allows, with the
+    records merged into them (the same person's other identities); the refs remain, empty."""
 
     def erase(session: Session) -> None:
         guard(platform, session, request, "erase", ref)
-        person = _person(session, ref)
-        for name in SEALED_FIELDS:
-            setattr(person, name, None)
-        person.data_key_wrapped = None
-        person.nir_pseudonym = None
-        person.demographic_pseudonym = None
-        person.erased_at = platform.clock.now()
+        people = [person_row(session, ref)]
+        for person in people:
+            people.extend(session.scalars(select(PersonRow).where(PersonRow.merged_into == person.ref)))
+        for person in people:
+            for name in SEALED_FIELDS:
+                setattr(person, name, None)
+            person.data_key_wrapped = None
+            person.nir_pseudonym = None
+            person.demographic_pseudonym = None
+            person.erased_at = platform.clock.now()
+        linkage.forget(session, [person.ref for person in people])
 
     platform.run(erase)
 
@@ -245,12 +308,12 @@ class _Known:
 
     @classmethod
     def load(cls, session: Session, nir_pseudonyms: list[str], demographic_pseudonyms: list[str]) -> _Known:
+        """Read, in one query, every record holding one of these pseudonyms (merged records too)."""
         known = cls()
         condition: ColumnElement[bool] = PersonRow.demographic_pseudonym.in_(set(demographic_pseudonyms))
         if nir_pseudonyms:
             condition = or_(condition, PersonRow.nir_pseudonym.in_(set(nir_pseudonyms)))
-        with session.no_autoflush:
-            stored = session.scalars(select(PersonRow).where(condition)).all()
+        stored = session.scalars(select(PersonRow).where(condition)).all()
         held = [row for row in (*session.new, *session.dirty) if isinstance(row, PersonRow)]
         for person in (*stored, *held):
             known.add(person)
@@ -263,19 +326,42 @@ class _Known:
         if person.demographic_pseudonym is not None:
             self.by_demographic.setdefault(person.demographic_pseudonym, {})[person.ref] = person
 
-    def find(self, nir_pseudonym: str | None, weak_pseudonym: str) -> PersonRow | None:
-        """The person with this NIR, or else the only one with these names, birth date and sex
-        (unless they hold another NIR: then another person)."""
-        if nir_pseudonym is not None and nir_pseudonym in self.by_nir:
-            return self.by_nir[nir_pseudonym]
+    def holds(self, nir_pseudonym: str) -> bool:
+        """Whether some record, merged or not, holds this NIR."""
+        person = self.by_nir.get(nir_pseudonym)
+        return person is not None and person.nir_pseudonym == nir_pseudonym
+
+    def find(self, session: Session, nir_pseudonym: str | None, weak_pseudonym: str) -> PersonRow | None:
+        """The person with this NIR, or else the only one with these names, birth date and sex,
+        following merges (unless a NIR differs: then another person)."""
+        if nir_pseudonym is not None and self.holds(nir_pseudonym):
+            return kept_person(session, self.by_nir[nir_pseudonym])
         candidates = [
             person for person in self.by_demographic.get(weak_pseudonym, {}).values()
             if person.demographic_pseudonym == weak_pseudonym
         ]  # fmt: skip
-        if len(candidates) != 1:
+
+        # Same names, birth date and sex but another NIR: another person, whether on the record or
+        # on the person it was merged into.
+        def other_nir(row: PersonRow) -> bool:
+            return nir_pseudonym is not None and row.nir_pseudonym is not None
+
+        found = {person.ref: person for person in (kept_person(session, row) for row in candidates)}
+        if len(found) != 1 or any(other_nir(row) for row in (*candidates, *found.values())):
             return None
-        only = candidates[0]
-        return only if nir_pseudonym is None or only.nir_pseudonym is None else None
+        return next(iter(found.values()))
+
+
+def kept_person(session: Session, person: PersonRow) -> PersonRow:
+    """The person a record was merged into (following merges of merges), or the record itself."""
+    for _ in range(_MAX_MERGE_CHAIN):
+        if person.merged_into is None:
+            return person
+        kept = session.get(PersonRow, person.merged_into)
+        if kept is None:
+            return person
+        person = kept
+    raise RuntimeError(f"the merges from {person.ref} form a cycle")
 
 
 def _create(
@@ -293,120 +379,12 @@ def _create(
         demographic_pseudonym=weak_pseudonym,
         strength=strength,
         key_version=1,
-        epoch_month=_month(now),
+        epoch_month=month_of(now),
         last_event_at=now,
         created_at=now,
         updated_at=now,
     )
     data_key = new_key()
-    person.data_key_wrapped = _wrap(platform, person, data_key)
-    _seal_with(person, data_key, _field_values(details))
+    person.data_key_wrapped = wrap_data_key(platform, person, data_key)
+    seal_with(person, data_key, field_values(details))
     return person
-
-
-def new_ref() -> str:
-    """A random, opaque person ref: 128 bits in lower-case base32 (26 characters)."""
-    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
-
-
-def _field_values(details: PersonDetails) -> dict[str, str | None]:
-    identity = details.identity
-    address = details.address
-    return {
-        "nir": identity.nir,
-        "family_name": details.family_name,
-        "given_names": details.given_names,
-        "birth_date": identity.birth_date.isoformat(),
-        "sex": identity.sex,
-        "address": json.dumps(address.__dict__, ensure_ascii=False) if address else None,
-        "phone": details.phone,
-        "email": details.email,
-        "external_ref": details.external_ref,
-    }
-
-
-def _seal_into(platform: Platform, person: PersonRow, values: dict[str, str | None]) -> None:
-    _seal_with(person, _data_key(platform, person), values)
-
-
-def _seal_with(person: PersonRow, data_key: bytes, values: dict[str, str | None]) -> None:
-    plain = {name: None if value is None else value.encode() for name, value in values.items()}
-    for name, sealed in seal_row(data_key, TABLE, person.ref, person.key_version, plain).items():
-        setattr(person, name, sealed)
-
-
-def _open(platform: Platform, person: PersonRow) -> PersonRecord:
-    data_key = _data_key(platform, person)
-    sealed = {name: getattr(person, name) for name in SEALED_FIELDS}
-    try:
-        opened = unseal_row(data_key, TABLE, person.ref, person.key_version, sealed)
-    except SealError as error:
-        raise RecordTampered(person.ref, error.column or "record") from None
-    values = {name: None if value is None else value.decode() for name, value in opened.items()}
-    address = json.loads(values["address"]) if values["address"] else None
-    family_name = values["family_name"] or ""
-    given_names = values["given_names"] or ""
-    identity = Identity(
-        nir=values["nir"],
-        family_name=normalise_name(family_name),
-        given_names=normalise_name(given_names),
-        birth_date=date.fromisoformat(values["birth_date"] or "1900-01-01"),
-        sex=normalise_sex(values["sex"] or "X"),
-    )
-    details = PersonDetails(
-        identity=identity,
-        family_name=family_name,
-        given_names=given_names,
-        address=Address(**address) if address else None,
-        phone=values["phone"],
-        email=values["email"],
-        external_ref=values["external_ref"],
-    )
-    return PersonRecord(person.ref, person.strength, details, person.created_at, person.last_event_at)
-
-
-def _data_key(platform: Platform, person: PersonRow) -> bytes:
-    if person.data_key_wrapped is None:
-        raise IdentityUnavailable(person.ref)
-    try:
-        epoch_key = platform.keys.epoch_key(IDENTITY_CATEGORY, person.epoch_month)
-    except KeyDestroyed:
-        raise IdentityUnavailable(person.ref) from None
-    if epoch_key is None:
-        raise IdentityUnavailable(person.ref)
-    try:
-        return unwrap_key(epoch_key, person.data_key_wrapped, _wrap_label(person))
-    except SealError:
-        raise IdentityUnavailable(person.ref) from None
-
-
-def _wrap(platform: Platform, person: PersonRow, data_key: bytes) -> bytes:
-    epoch_key = platform.keys.epoch_key(IDENTITY_CATEGORY, person.epoch_month, create=True)
-    if epoch_key is None:
-        raise RuntimeError("the key store returned no epoch key although asked to create it")
-    return wrap_key(epoch_key, data_key, _wrap_label(person))
-
-
-def _touch(platform: Platform, person: PersonRow, at: datetime) -> None:
-    person.last_event_at = max(person.last_event_at, at)
-    month = _month(person.last_event_at)
-    if month != person.epoch_month:
-        data_key = _data_key(platform, person)
-        person.epoch_month = month
-        person.data_key_wrapped = _wrap(platform, person, data_key)
-    person.updated_at = platform.clock.now()
-
-
-def _person(session: Session, ref: str) -> PersonRow:
-    person = session.get(PersonRow, ref)
-    if person is None or person.erased_at is not None:
-        raise NoSuchPerson(ref)
-    return person
-
-
-def _wrap_label(person: PersonRow) -> str:
-    return f"{TABLE}/{person.ref}/v{person.key_version}"
-
-
-def _month(at: datetime) -> str:
-    return f"{at.year:04d}-{at.month:02d}"

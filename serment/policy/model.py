@@ -46,6 +46,7 @@ ACTION_MEANINGS: dict[str, str] = {
     "register": "find or create a person",
     "read": "see a person's identity",
     "update": "change a person's data",
+    "merge": "review duplicate records and merge or separate them",
     "report": "report test results, cases and contacts",
     "erase": "erase a person's data",
     "list": "see pseudonymous lists",
@@ -59,7 +60,9 @@ ACTION_MEANINGS: dict[str, str] = {
 }
 ACTIONS: tuple[str, ...] = tuple(ACTION_MEANINGS)
 # Actions that reveal medical or identity data: never granted to a role with `medical = false`.
-MEDICAL_ACTIONS: frozenset[str] = frozenset({"register", "read", "update", "report", "list", "export"})
+MEDICAL_ACTIONS: frozenset[str] = frozenset(
+    {"register", "read", "update", "merge", "report", "list", "export"}
+)
 
 CATEGORY_MEANINGS: dict[str, str] = {
     "identity": "sealed identities: names, NIR, birth date, address, phone, e-mail, notes",

@@ -1,8 +1,9 @@
 """Pseudonyms: how a person is named everywhere outside the identity vault.
 
 A pseudonym is HMAC-SHA256(domain key, canonical identity text). Each domain ("core" for operations,
-"hub" for the research warehouse, "project:<id>" for one research project) has its own key, derived
-from one root secret with HKDF, so pseudonyms of two domains cannot be linked without the root secret.
+"hub" for the research warehouse, "project:<id>" for one research project, "linkage" for the blocking
+keys and name counts of duplicate detection) has its own key, derived from one root secret with HKDF,
+so pseudonyms of two domains cannot be linked without the root secret.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 ROOT_SECRET_LENGTH = 32
 HKDF_SALT = b"serment/pseudonym/v1"
 
+DOMAINS = ("core", "hub", "linkage")
 _PROJECT = re.compile(r"project:[a-z0-9][a-z0-9-]{0,63}")
 
 
 def validate_domain(domain: str) -> str:
-    """`domain` itself when it names a pseudonym domain ("core", "hub" or "project:<id>"), for every
-    caller that takes a domain from configuration or a request; raises ValueError otherwise."""
-    if domain in ("core", "hub") or _PROJECT.fullmatch(domain):
+    """`domain` itself when it names a pseudonym domain ("core", "hub", "linkage" or "project:<id>"),
+    for every caller that takes a domain from configuration or a request; raises ValueError otherwise."""
+    if domain in DOMAINS or _PROJECT.fullmatch(domain):
         return domain
     raise ValueError(
-        f"{domain!r} is not a pseudonym domain: use 'core', 'hub' or 'project:<id>', where <id> is 1 to 64 "
-        "lower-case letters, digits and hyphens, starting with a letter or digit"
+        f"{domain!r} is not a pseudonym domain: use 'core', 'hub', 'linkage' or 'project:<id>', where <id> "
+        "is 1 to 64 lower-case letters, digits and hyphens, starting with a letter or digit"
     )
 
 

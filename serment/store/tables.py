@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, MetaData, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from serment.store.types import UTCDateTime
@@ -67,6 +78,9 @@ class PersonRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The person this record was merged into: lookups by its pseudonyms find that person instead.
+    # No foreign key: adding one would make SQLite rebuild the table every other table points at.
+    merged_into: Mapped[str | None] = mapped_column(String(26), index=True)
 
 
 class OppositionRow(Base):
@@ -244,3 +258,50 @@ class ImportedSampleRow(Base):
     import_id: Mapped[str] = mapped_column(ForeignKey("imports.id"), index=True)
     # No foreign key: purging a result must not depend on the import that brought it.
     result_id: Mapped[str] = mapped_column(String(26))
+
+
+class PersonKeyRow(Base):
+    """A blocking key or name count of a person: a pseudonym in the `linkage` domain of a text such
+    as "born:<date>|<sex>". Equal keys gather the candidates of duplicate detection; counting a
+    name's key gives how common the name is. Deleted with the person's identity."""
+
+    __tablename__ = "person_keys"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), primary_key=True, index=True)
+
+
+class DuplicatePairRow(Base):
+    """Two people who may be one, scored between the review and link thresholds, and what a person
+    decided: open, merged, distinct, or undone (a merge taken back). `levels` holds each field's
+    agreement level as JSON, never a value."""
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (UniqueConstraint("first_ref", "second_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    first_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    second_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    levels: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class MergeRow(Base):
+    """A merge of one person into another, and the ids of exactly the rows it moved (JSON by
+    table), so that undoing it moves those back and nothing reported since."""
+
+    __tablename__ = "merges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("duplicate_pairs.id"), index=True)
+    kept_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    merged_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    moved: Mapped[str] = mapped_column(Text)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    merged_by: Mapped[str] = mapped_column(String(64))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by: Mapped[str | None] = mapped_column(String(64))

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from serment.access import NoSuchPerson, Refused
 from serment.access.accounts import AccountError
 from serment.people import IdentityUnavailable, OppositionError, PersonConflict, RecordTampered
+from serment.people.duplicates import DuplicateError
 from serment.reporting import IdempotencyConflict, ReportInvalid
 from serment.secrecy import IdentityError, IdentityErrors
 from serment.web.request_id import current_request_id
@@ -160,6 +161,12 @@ async def _invalid_report(request: Request, error: Exception) -> JSONResponse:
     )  # fmt: skip
 
 
+async def _duplicate_problem(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, DuplicateError):
+        raise error
+    return problem_response(error.status, title=error.title, detail=str(error), instance=request.url.path)
+
+
 def _simple(status: int, title: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def answer(request: Request, error: Exception) -> JSONResponse:
         return problem_response(status, title=title, detail=str(error), instance=request.url.path)
@@ -178,6 +185,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IdentityUnavailable, _simple(410, "Expired"))
     app.add_exception_handler(OppositionError, _simple(409, "Conflict"))
     app.add_exception_handler(PersonConflict, _simple(409, "Conflict"))
+    app.add_exception_handler(DuplicateError, _duplicate_problem)
     app.add_exception_handler(AccountError, _simple(400, "Bad request"))
     app.add_exception_handler(RecordTampered, _simple(500, "Integrity failure"))
     app.add_exception_handler(ReportInvalid, _invalid_report)

@@ -118,7 +118,17 @@ GUARDED = {
     ("GET", "/api/v1/people/{ref}/accesses"): Guarded("history", frozenset({200})),
     ("GET", "/api/v1/audit/verify"): Guarded("audit", frozenset({200}), on_person=False),
     ("DELETE", "/api/v1/people/{ref}"): Guarded("erase", frozenset({204}), fresh_subject=True),
+    ("GET", "/api/v1/people/duplicates"): Guarded("merge", frozenset({200}), on_person=False),
+    # No pair or merge has the id 999999: an allowed caller learns so (404), after the guard.
+    ("POST", "/api/v1/people/duplicates/{pair}/merge"): Guarded(
+        "merge", frozenset({404}), {"keep": "{ref}"}, on_person=False
+    ),
+    ("POST", "/api/v1/people/duplicates/{pair}/not-duplicate"): Guarded(
+        "merge", frozenset({404}), on_person=False
+    ),
+    ("POST", "/api/v1/people/merges/{merge}/undo"): Guarded("merge", frozenset({404}), on_person=False),
 }
+UNKNOWN_ID = "999999"
 STATED = [None, *PURPOSES, *sorted(PROHIBITED_PURPOSES), "curiosity"]
 
 
@@ -177,6 +187,7 @@ async def test_every_role_and_purpose_gets_what_the_policy_says_and_is_audited(
             for stated in STATED:
                 subject = await _fresh(client, accounts, checked) if route.fresh_subject else ref
                 path = template.replace("{ref}", subject).replace("{purpose}", "research")
+                path = path.replace("{pair}", UNKNOWN_ID).replace("{merge}", UNKNOWN_ID)
                 headers = accounts.headers(role, purpose=stated, person_ref=person)
                 events_before = _events(installation)
                 body = json.loads(json.dumps(route.body).replace("{ref}", subject)) if route.body else None

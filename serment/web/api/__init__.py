@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from serment import __version__
-from serment.web.api import audit, imports, people, reports
+from serment.web.api import audit, duplicates, imports, people, reports
 from serment.web.problems import PROBLEM_RESPONSES
 
 API_PREFIX = "/api/v1"
@@ -35,6 +35,8 @@ def api_router() -> APIRouter:
         "", api_index, methods=["GET"], response_model=ApiIndex, tags=["api"],
         summary="This API and where it is described",
     )  # fmt: skip
+    # Before people: its /people/{ref} would take /people/duplicates and answer 422.
+    router.include_router(duplicates.router)
     router.include_router(people.router)
     router.include_router(reports.router)
     router.include_router(imports.router)

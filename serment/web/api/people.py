@@ -173,7 +173,7 @@ def post_person(
 @router.get("/{ref}", response_model=PersonOut, summary="Read a person's identity")
 def get_person(ref: Ref, caller: Caller, installation: CurrentInstallation) -> PersonOut:
     """The identity, when the guard allows the caller's role and purpose; 403 with the reason if not."""
-    return _person_out(read_person(installation.platform, caller, ref))
+    return person_out(read_person(installation.platform, caller, ref))
 
 
 @router.patch("/{ref}", response_model=PersonOut, summary="Change a person's identity or contact details")
@@ -183,7 +183,7 @@ def patch_person(ref: Ref, body: PersonPatch, caller: Caller, installation: Curr
     for name in body.model_fields_set:
         value = getattr(body, name)
         changes[name] = Address(**value.model_dump()) if isinstance(value, AddressIn) else value
-    return _person_out(update_person(installation.platform, caller, ref, changes))
+    return person_out(update_person(installation.platform, caller, ref, changes))
 
 
 @router.delete("/{ref}", status_code=HTTPStatus.NO_CONTENT, summary="Erase a person's identity")
@@ -193,7 +193,8 @@ def delete_person(ref: Ref, caller: Caller, installation: CurrentInstallation) -
     return Response(status_code=HTTPStatus.NO_CONTENT)
 
 
-def _person_out(record: PersonRecord) -> PersonOut:
+def person_out(record: PersonRecord) -> PersonOut:
+    """A person's record as the API shows it."""
     details = record.details
     return PersonOut(
         ref=record.ref,

@@ -30,7 +30,7 @@ def test_the_markdown_names_every_role_purpose_category_and_prohibited_purpose()
 def test_the_grant_matrix_has_one_row_per_role_and_one_column_per_purpose() -> None:
     document = render_markdown(FR)
     assert "| role | care | tracing | surveillance | research | audit | self | administration |" in document
-    assert "| clinician | register, read, update, report | - | - | - | - | - | - |" in document
+    assert "| clinician | register, read, update, merge, report | - | - | - | - | - | - |" in document
     assert "| producer | - | - | - | - | - | - | - |" in document
 
 

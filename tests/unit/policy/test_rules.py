@@ -15,7 +15,7 @@ MONTHS = dict.fromkeys(CATEGORIES, "6")
 
 THE_ROLES = "admin, clinician, lab, tracer, epidemiologist, producer, researcher, reviewer, dpo and patient"
 THE_PURPOSES = "care, tracing, surveillance, research, audit, self and administration"
-THE_ACTIONS = "register, read, update, report, erase, list, export, history, oppose, audit, " + (
+THE_ACTIONS = "register, read, update, merge, report, erase, list, export, history, oppose, audit, " + (
     "manage_users, manage_keys and backup"
 )
 THE_CATEGORIES = "identity, results, cases, contacts, tracing_tasks, audit and surveillance"
@@ -173,7 +173,7 @@ REFUSALS = [
         policy_toml(grants=GRANTS + grant("admin", "administration", ["backup", "read"])),
         "grants[2].actions[1]: grants the medical action 'read' to role 'admin', which has medical = false; "
         "separation of duties: such a role may be granted none of "
-        "register, read, update, report, list and export",
+        "register, read, update, merge, report, list and export",
         id="separation-of-duties",
     ),
     pytest.param(

@@ -13,12 +13,14 @@ from serment.secrecy import Pseudonymiser, validate_domain
 
 ROOT = bytes(range(32))
 project_ids = st.from_regex(r"[a-z0-9][a-z0-9-]{0,63}", fullmatch=True)
-domains = st.one_of(st.sampled_from(["core", "hub"]), project_ids.map(lambda name: f"project:{name}"))
+domains = st.one_of(
+    st.sampled_from(["core", "hub", "linkage"]), project_ids.map(lambda name: f"project:{name}")
+)
 EXAMPLES = settings(max_examples=60, deadline=None)
 
 
 @pytest.mark.parametrize(
-    "domain", ["core", "hub", "project:a", "project:covid-19-cohort", "project:" + "a" * 64]
+    "domain", ["core", "hub", "linkage", "project:a", "project:covid-19-cohort", "project:" + "a" * 64]
 )
 def test_valid_domains_are_returned_unchanged(domain: str) -> None:
     assert validate_domain(domain) == domain
@@ -39,10 +41,13 @@ def test_valid_domains_are_returned_unchanged(domain: str) -> None:
         "project:é",
         "project",
         "research:a",
+        "Linkage",
     ],
 )
 def test_other_domains_are_refused_with_what_is_allowed(domain: str) -> None:
-    with pytest.raises(ValueError, match=r"is not a pseudonym domain: use 'core', 'hub' or 'project:<id>'"):
+    with pytest.raises(
+        ValueError, match=r"is not a pseudonym domain: use 'core', 'hub', 'linkage' or 'project:<id>'"
+    ):
         validate_domain(domain)
 
 

@@ -1,0 +1,206 @@
+"""Duplicate detection at registration: blocking keys under pseudonyms, candidates scored by
+`matching`, and the pairs a person must decide put in the review queue.
+
+Identities are sealed, so candidates cannot be found by scanning names. Each person has a few
+blocking keys (pseudonyms in the `linkage` domain of texts such as birth date and sex, or a
+Soundex of the family name and the birth year); a new identity's keys find the people who share
+one, and only those are opened, inside the platform, to be scored. Two more keys per person count
+how many people hold their family name and their given names, for the weights.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from serment.access import Platform
+from serment.people.details import IdentityUnavailable, PersonDetails, RecordTampered
+from serment.people.matching import (
+    FAMILY_PRIOR_U,
+    GIVEN_PRIOR_U,
+    Comparison,
+    NameRarity,
+    Profile,
+    blocking_texts,
+    compare,
+    fold_address,
+    name_texts,
+    rarity_u,
+)
+from serment.people.records import open_record
+from serment.store.tables import DuplicatePairRow, PersonKeyRow, PersonRow
+
+LINKAGE_DOMAIN = "linkage"
+# Candidates scored per registration at most: a block is small unless a name is very common.
+MAX_CANDIDATES = 200
+# Pairs queued per registration at most, best first: the queue must stay short to stay read.
+MAX_QUEUED = 3
+OPEN = "open"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A registered person a new identity was compared with, and how they compared."""
+
+    person: PersonRow
+    comparison: Comparison
+
+
+def profile_of(details: PersonDetails) -> Profile:
+    """What linkage compares of a person, from their details."""
+    identity = details.identity
+    address = details.address
+    return Profile(
+        family_name=identity.family_name,
+        given_names=identity.given_names,
+        birth_date=identity.birth_date,
+        sex=identity.sex,
+        postal_code=address.postal_code.strip().upper() if address else None,
+        address_line=fold_address(address.line) if address else None,
+    )
+
+
+def store_keys(platform: Platform, session: Session, ref: str, profile: Profile) -> None:
+    """Give the person `ref` the blocking keys and name counts of `profile`, replacing any."""
+    session.execute(delete(PersonKeyRow).where(PersonKeyRow.person_ref == ref))
+    add_keys(platform, session, ref, profile)
+
+
+def add_keys(platform: Platform, session: Session, ref: str, profile: Profile) -> None:
+    """Give the person `ref`, who has none yet, the blocking keys and name counts of `profile`."""
+    keys = {_key(platform, text) for text in (*blocking_texts(profile), *name_texts(profile))}
+    session.add_all(PersonKeyRow(key=key, person_ref=ref) for key in sorted(keys))
+
+
+def forget(session: Session, refs: Sequence[str]) -> None:
+    """Delete the keys of these people and their open pairs, when their identity goes (erasure,
+    expiry): nothing is left to compare them by, and nobody to show a reviewer."""
+    if not refs:
+        return
+    session.execute(delete(PersonKeyRow).where(PersonKeyRow.person_ref.in_(refs)))
+    session.execute(
+        delete(DuplicatePairRow).where(
+            DuplicatePairRow.status == OPEN,
+            or_(DuplicatePairRow.first_ref.in_(refs), DuplicatePairRow.second_ref.in_(refs)),
+        )
+    )
+
+
+def find_matches(
+    platform: Platform,
+    session: Session,
+    profile: Profile,
+    *,
+    with_nir: bool,
+    pending: Sequence[tuple[PersonRow, Profile]] = (),
+) -> list[Match]:
+    """The live people sharing a blocking key with `profile`, scored, best first: those stored, and
+    those of `pending` (registered by this transaction, not yet written, with their profiles).
+
+    With a NIR, people registered with one are left out: two different valid NIRs are two people.
+    """
+    keys = [_key(platform, text) for text in blocking_texts(profile)]
+    refs = select(PersonKeyRow.person_ref).where(PersonKeyRow.key.in_(keys)).distinct().limit(MAX_CANDIDATES)
+    query = select(PersonRow).where(
+        PersonRow.ref.in_(refs),
+        PersonRow.erased_at.is_(None),
+        PersonRow.expired_at.is_(None),
+        PersonRow.merged_into.is_(None),
+    )
+    if with_nir:
+        query = query.where(PersonRow.nir_pseudonym.is_(None))
+    candidates = []
+    for person in session.scalars(query.order_by(PersonRow.ref)):
+        try:
+            candidates.append((person, profile_of(open_record(platform, person).details)))
+        except (IdentityUnavailable, RecordTampered):
+            continue
+    blocks = set(blocking_texts(profile))
+    candidates.extend(
+        (person, other) for person, other in pending
+        if not (with_nir and person.nir_pseudonym is not None) and blocks.intersection(blocking_texts(other))
+    )  # fmt: skip
+    if not candidates:
+        return []
+    rarity = _Rarity(platform, session, [candidate for _, candidate in candidates])
+    matches = [
+        Match(person, compare(profile, candidate, rarity.of(candidate))) for person, candidate in candidates
+    ]
+    return sorted(matches, key=lambda match: -match.comparison.total)
+
+
+def choose(matches: Iterable[Match]) -> tuple[Match | None, list[Match]]:
+    """The one match to link to, if exactly one scores above the link threshold; else the matches
+    a person should review (several links are ambiguous, so they are reviewed too), best first."""
+    ranked = list(matches)
+    links = [match for match in ranked if match.comparison.decision() == "link"]
+    if len(links) == 1:
+        return links[0], []
+    reviews = [match for match in ranked if match.comparison.decision() != "distinct"]
+    return None, reviews[:MAX_QUEUED]
+
+
+def queue(session: Session, new_ref: str, matches: Iterable[Match], at: datetime) -> None:
+    """Put each pair (new person, match) in the review queue, unless the pair was ever queued."""
+    for match in matches:
+        first, second = sorted((new_ref, match.person.ref))
+        known = session.scalar(
+            select(DuplicatePairRow.id).where(
+                DuplicatePairRow.first_ref == first, DuplicatePairRow.second_ref == second
+            )
+        )
+        if known is not None:
+            continue
+        comparison = match.comparison
+        session.add(
+            DuplicatePairRow(
+                first_ref=first,
+                second_ref=second,
+                score=round(comparison.total, 2),
+                levels=json.dumps(dict(comparison.levels), sort_keys=True),
+                status=OPEN,
+                found_at=at,
+            )
+        )
+
+
+def audit_detail(comparison: Comparison) -> dict[str, str | int | bool | None]:
+    """A comparison as audit detail: the score to a tenth of a bit, as text, and each level."""
+    return {"score": f"{comparison.total:.1f}", **comparison.levels}
+
+
+def _key(platform: Platform, text: str) -> str:
+    return platform.pseudonymiser.pseudonym(LINKAGE_DOMAIN, text)
+
+
+class _Rarity:
+    """The u of exact name agreement for each candidate, from their names' counts and the number
+    of live people, read in two queries per registration."""
+
+    def __init__(self, platform: Platform, session: Session, candidates: list[Profile]) -> None:
+        self._platform = platform
+        keys = {_key(platform, text) for candidate in candidates for text in name_texts(candidate)}
+        counted = session.execute(
+            select(PersonKeyRow.key, func.count())
+            .where(PersonKeyRow.key.in_(keys))
+            .group_by(PersonKeyRow.key)
+        )
+        self._counts: dict[str, int] = dict(counted.all())
+        live = (
+            select(func.count())
+            .select_from(PersonRow)
+            .where(PersonRow.erased_at.is_(None), PersonRow.expired_at.is_(None))
+        )
+        self._population = session.scalar(live) or 0
+
+    def of(self, profile: Profile) -> NameRarity:
+        family, given = (self._counts.get(_key(self._platform, text), 0) for text in name_texts(profile))
+        return NameRarity(
+            family_name=rarity_u(family, self._population, FAMILY_PRIOR_U),
+            given_names=rarity_u(given, self._population, GIVEN_PRIOR_U),
+        )
