@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from serment.access import Platform, Request, guard
 from serment.audit import write_deferred
 from serment.people import new_ref, register_in
-from serment.reporting.labfiles import BadRow, LabRow, Position, parse_row, read_rows
+from serment.reporting.labfiles import BadRow, LabFile, LabRow, Position, open_lab_file, parse_row, read_rows
 from serment.reporting.results import file_result
 from serment.store.tables import ImportedSampleRow, ImportRow
 
@@ -88,28 +87,29 @@ def may_import(platform: Platform, request: Request) -> None:
 def import_results(
     platform: Platform,
     request: Request,
-    path: Path,
+    file: LabFile,
     *,
     partial: bool = False,
     progress: Callable[[Position], None] | None = None,
 ) -> ImportReport:
-    """Import the results of a lab file: all rows or none (or, with `partial`, the good ones).
+    """Import the results of a lab file (a path, or an upload's spool): all rows or none (or, with
+    `partial`, the good ones). The file is read three times: its hash, the check, the store.
 
     Raises Refused if the caller may not report, FileRefused for an unreadable file or header,
     AlreadyImported for a file seen before, ImportInvalid for bad rows without `partial`.
     """
     today = platform.clock.now().date()
-    digest = _sha256(path)
+    digest = _sha256(file)
     may_import(platform, request)
     with platform.database.read() as session:
         _check_not_imported(session, digest)
     # First pass, pure: nothing touches the database until the whole file is known good enough.
-    checked = _check_file(path, today, progress)
+    checked = _check_file(file, today, progress)
     if checked.refused and not partial:
         raise ImportInvalid(_report(checked, 0, 0, None))
     return platform.run(
         lambda session: _store(
-            platform, session, request, path=path, digest=digest, today=today, checked=checked
+            platform, session, request, file=file, digest=digest, today=today, checked=checked
         )
     )
 
@@ -122,9 +122,9 @@ class _Checked:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _check_file(path: Path, today: date, progress: Callable[[Position], None] | None) -> _Checked:
+def _check_file(file: LabFile, today: date, progress: Callable[[Position], None] | None) -> _Checked:
     checked = _Checked()
-    for line, cells in read_rows(path, progress):
+    for line, cells in read_rows(file, progress):
         checked.rows += 1
         parsed = parse_row(line, cells, today)
         if isinstance(parsed, BadRow):
@@ -140,7 +140,7 @@ def _store(
     session: Session,
     request: Request,
     *,
-    path: Path,
+    file: LabFile,
     digest: str,
     today: date,
     checked: _Checked,
@@ -157,7 +157,7 @@ def _store(
     )  # fmt: skip
     session.flush()
     stored = duplicates = refused = 0
-    for line, cells in read_rows(path):
+    for line, cells in read_rows(file):
         parsed = parse_row(line, cells, today)
         if not isinstance(parsed, LabRow):
             refused += 1
@@ -210,9 +210,9 @@ def _report(checked: _Checked, stored: int, duplicates: int, import_id: str | No
     )  # fmt: skip
 
 
-def _sha256(path: Path) -> str:
+def _sha256(file: LabFile) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1024 * 1024):
+    with open_lab_file(file) as stream:
+        while chunk := stream.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
