@@ -252,6 +252,9 @@ def main() -> None:
         )
     lines += [
         "",
+        "Encryption: spool write plus read through the spool, minus the read in clear; below zero, it "
+        "costs less than the noise of the machine.",
+        "",
         f"Machine: {_machine()}. Absolute figures depend on it.",
         "",
     ]
