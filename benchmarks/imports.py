@@ -1,8 +1,10 @@
 """Lab file import throughput: `import_results` over a CSV of N valid rows into a fresh installation
-(SQLite), beside DuckDB reading the same CSV, measured in the same run; and the peak memory of
-importing N and 4N rows, each in a process of its own, to show that it stays flat.
+(SQLite), read from an encrypted upload spool as the HTTP route reads it, beside DuckDB reading the
+same CSV, measured in the same run; the peak memory of importing N and 4N rows, each in a process of
+its own, to show that it stays flat; and what the spool's encryption costs, up to a file of
+--read-rows rows (a million by default) read as an import reads it.
 
-    python benchmarks/imports.py [--rows 20000] [--seed 2020]
+    python benchmarks/imports.py [--rows 20000] [--read-rows 1000000] [--seed 2020]
 
 Absolute figures depend on the machine; DuckDB only reads (no identity checks, pseudonyms,
 sealing, guard or audit), so the ratio says what those cost per row. Writes
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import platform
@@ -32,6 +35,8 @@ from serment.access.actors import operator
 from serment.demo.population import generate_population
 from serment.installation import initialise, open_installation
 from serment.reporting import actor_named, import_results
+from serment.reporting.labfiles import LabFile, open_lab_file, read_rows
+from serment.secrecy import Spool
 from serment.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +66,18 @@ def write_csv(path: Path, rows: int, seed: int) -> None:
             ])  # fmt: skip
 
 
+def spool(path: Path, directory: Path) -> Spool:
+    """`path` written into a new spool in `directory` in 64 KiB pieces, as an HTTP body arrives."""
+    spooled = Spool.create(directory)
+    with path.open("rb") as file:
+        while piece := file.read(64 * 1024):
+            spooled.write(piece)
+    spooled.finish()
+    return spooled
+
+
 def import_once(path: Path) -> dict[str, float]:
-    """Import `path` into a fresh installation; the figures of that import."""
+    """Spool `path` and import it into a fresh installation, as the HTTP route does; the figures."""
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(data_dir=Path(scratch) / "data")
         initialise(settings)
@@ -71,12 +86,46 @@ def import_once(path: Path) -> dict[str, float]:
             add_user(installation.platform, operator(), name="bench-lab", role="lab", organisation="Biogroup")
             request = Request(actor_named(installation.platform, "bench-lab"), purpose="care")
             started = time.perf_counter()
-            report = import_results(installation.platform, request, path)
+            with spool(path, settings.data_dir / "uploads") as spooled:
+                report = import_results(installation.platform, request, spooled)
             seconds = time.perf_counter() - started
         finally:
             installation.close()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"rows": report.rows, "stored": report.stored, "seconds": seconds, "peak_mib": peak_kib / 1024}
+
+
+def read_as_an_import(file: LabFile) -> float:
+    """Seconds to read `file` as an import does, without the database: its hash, then every row twice."""
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    with open_lab_file(file) as stream:
+        while piece := stream.read(1024 * 1024):
+            digest.update(piece)
+    for _ in range(2):
+        for _ in read_rows(file):
+            pass
+    return time.perf_counter() - started
+
+
+def read_once(path: Path, runs: int = 3) -> dict[str, float]:
+    """The file read as an import reads it, in clear, then spooled and read through the spool; the
+    best of `runs` alternating runs of each, the difference being small beside a shared machine's noise."""
+    clear, written, through = [], [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(runs):
+            clear.append(read_as_an_import(path))
+            started = time.perf_counter()
+            with spool(path, Path(scratch)) as spooled:
+                written.append(time.perf_counter() - started)
+                through.append(read_as_an_import(spooled))
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "clear": min(clear),
+        "written": min(written),
+        "through": min(through),
+        "peak_mib": peak_kib / 1024,
+    }
 
 
 def duckdb_once(path: Path) -> float:
@@ -92,10 +141,10 @@ def duckdb_once(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def _in_own_process(path: Path) -> dict[str, float]:
+def _in_own_process(path: Path, *mode: str) -> dict[str, float]:
     # Each size in a fresh process, so that its peak RSS is its own (the file is written beforehand).
     answer = subprocess.run(
-        [sys.executable, __file__, "--one", str(path)],
+        [sys.executable, __file__, *(mode or ["--one"]), str(path)],
         check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     figures: dict[str, float] = json.loads(answer.stdout.strip().splitlines()[-1])
@@ -123,27 +172,46 @@ def main() -> None:
     """Parse the options, measure, print the Markdown table and write it to benchmarks/results."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--read-rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--read", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--write", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.write is not None:
+        write_csv(options.write, options.rows, options.seed)
+        print(json.dumps({"bytes": options.write.stat().st_size}))
+        return
     if options.one is not None:
         figures = import_once(options.one) | {"duckdb_seconds": duckdb_once(options.one)}
         print(json.dumps(figures))
         return
-    runs = []
+    if options.read is not None:
+        print(json.dumps(read_once(options.read)))
+        return
+    runs, reads = [], []
     with tempfile.TemporaryDirectory() as scratch:
-        for rows in (options.rows, 4 * options.rows):
+        for rows in sorted({options.rows, 4 * options.rows, options.read_rows}):
             path = Path(scratch) / f"results-{rows}.csv"
-            write_csv(path, rows, options.seed)
-            runs.append(_in_own_process(path) | {"bytes": path.stat().st_size})
+            # Written by a process of its own too: Linux keeps a process's peak RSS across fork and
+            # exec, so a parent that had made a million people would lend its peak to every child.
+            _in_own_process(path, "--rows", str(rows), "--seed", str(options.seed), "--write")
+            if rows in (options.rows, 4 * options.rows):
+                runs.append(_in_own_process(path) | {"bytes": path.stat().st_size})
+            reads.append(_in_own_process(path, "--read") | {"rows": rows, "bytes": path.stat().st_size})
+            path.unlink()
     lines = [
         "# Lab file import benchmark",
         "",
+        f"`python benchmarks/imports.py --rows {options.rows} --read-rows {options.read_rows} "
+        f"--seed {options.seed}`",
+        "",
         "`import_results` over a `;`-separated CSV of valid rows (one synthetic person each, with NIR, "
-        "address, phone and e-mail) into a fresh SQLite installation, all or nothing, beside DuckDB "
-        "reading and aggregating the same CSV, in the same process. Each size runs in a process of "
-        "its own, the file written beforehand; peak RSS is that process's (`resource.getrusage`), "
-        "DuckDB included.",
+        "address, phone and e-mail) into a fresh SQLite installation, all or nothing, read from an "
+        "encrypted upload spool as `POST /api/v1/imports` reads it (the time includes spooling), "
+        "beside DuckDB reading and aggregating the same CSV, in the same process. Each size runs in a "
+        "process of its own, the file written beforehand; peak RSS is that process's "
+        "(`resource.getrusage`), DuckDB included.",
         "",
         "| rows | file MiB | Serment s | Serment rows/s | DuckDB s | DuckDB rows/s | ratio | peak RSS MiB |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -162,6 +230,30 @@ def main() -> None:
         "DuckDB only parses. Memory: rows are read one at a time; every 500 rows the batch's audit "
         "events are written and the session emptied. What still grows with the rows is the list of "
         "allowed accesses the platform keeps per transaction (to audit a failure), about 0.3 KiB a row.",
+        "",
+        "## The upload spool",
+        "",
+        "What the spool's encryption costs: the file read as an import reads it (its SHA-256, then "
+        "every row parsed twice, no database), in clear, then written into a spool in 64 KiB pieces "
+        "and read through it; best of three alternating runs of each. Each size in a process of its "
+        "own; peak RSS is that process's.",
+        "",
+        "| rows | file MiB | read in clear s | spool write s | read through spool s | "
+        "encryption s | of an import at the rate above | peak RSS MiB |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rate = runs[-1]["stored"] / runs[-1]["seconds"]
+    for read in reads:
+        cost = read["written"] + read["through"] - read["clear"]
+        lines.append(
+            f"| {read['rows']:,.0f} | {read['bytes'] / 2**20:.1f} | {read['clear']:.2f} | "
+            f"{read['written']:.2f} | {read['through']:.2f} | {cost:.2f} | "
+            f"{cost / (read['rows'] / rate):.3%} | {read['peak_mib']:.0f} |"
+        )
+    lines += [
+        "",
+        "Encryption: spool write plus read through the spool, minus the read in clear; below zero, it "
+        "costs less than the noise of the machine.",
         "",
         f"Machine: {_machine()}. Absolute figures depend on it.",
         "",

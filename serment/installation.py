@@ -40,7 +40,7 @@ from serment.store.tables import InstallationRow
 
 MARKER = ".serment"
 KEYS_DIR = "keys"
-# Where file imports spool their uploads (serment/web/api/imports.py), cleared at every start.
+# Where file imports spool their uploads, encrypted (serment/secrecy/spool.py), cleared at every start.
 UPLOADS_DIR = "uploads"
 DATA_DIR_MODE = 0o700
 
@@ -162,7 +162,8 @@ def open_installation(
 
 def announce_start(installation: Installation, request_id: str | None = None) -> None:
     """Record in the audit log that the platform starts serving under its policy, after removing
-    any upload a crash left behind (uploads are spooled in clear while they are imported)."""
+    any upload a crash left behind (its spool is ciphertext whose key died with the process: removed
+    all the same, so that the disk does not fill up)."""
     _clear_uploads(installation.data_dir / UPLOADS_DIR)
     with installation.database.write() as session:
         entry = AuditEntry(

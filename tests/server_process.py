@@ -76,6 +76,12 @@ class ServerProcess:
         self.stdout, self.stderr = self._process.communicate(timeout=30)
         self.returncode = self._process.returncode
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the kernel's out-of-memory killer would: no shutdown, no cleanup."""
+        assert self._process is not None
+        self._process.kill()
+        self._process.wait(timeout=30)
+
     def _wait_until_serving(self, process: subprocess.Popen[str]) -> httpx.Response:
         deadline = time.monotonic() + STARTUP_DEADLINE_S
         while time.monotonic() < deadline:

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from serment.access import Platform, Request, guard
 from serment.audit import write_deferred
 from serment.people import new_ref, register_all_in
-from serment.reporting.labfiles import BadRow, LabRow, Position, parse_row, read_rows
+from serment.reporting.labfiles import BadRow, LabFile, LabRow, Position, open_lab_file, parse_row, read_rows
 from serment.reporting.results import file_result
 from serment.store.tables import ImportedSampleRow, ImportRow
 
@@ -89,28 +88,29 @@ def may_import(platform: Platform, request: Request) -> None:
 def import_results(
     platform: Platform,
     request: Request,
-    path: Path,
+    file: LabFile,
     *,
     partial: bool = False,
     progress: Callable[[Position], None] | None = None,
 ) -> ImportReport:
-    """Import the results of a lab file: all rows or none (or, with `partial`, the good ones).
+    """Import the results of a lab file (a path, or an upload's spool): all rows or none (or, with
+    `partial`, the good ones). The file is read three times: its hash, the check, the store.
 
     Raises Refused if the caller may not report, FileRefused for an unreadable file or header,
     AlreadyImported for a file seen before, ImportInvalid for bad rows without `partial`.
     """
     today = platform.clock.now().date()
-    digest = _sha256(path)
+    digest = _sha256(file)
     may_import(platform, request)
     with platform.database.read() as session:
         _check_not_imported(session, digest)
     # First pass, pure: nothing touches the database until the whole file is known good enough.
-    checked = _check_file(path, today, progress)
+    checked = _check_file(file, today, progress)
     if checked.refused and not partial:
         raise ImportInvalid(_report(checked, 0, 0, None))
     return platform.run(
         lambda session: _store(
-            platform, session, request, path=path, digest=digest, today=today, checked=checked
+            platform, session, request, file=file, digest=digest, today=today, checked=checked
         )
     )
 
@@ -123,9 +123,9 @@ class _Checked:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _check_file(path: Path, today: date, progress: Callable[[Position], None] | None) -> _Checked:
+def _check_file(file: LabFile, today: date, progress: Callable[[Position], None] | None) -> _Checked:
     checked = _Checked()
-    for line, cells in read_rows(path, progress):
+    for line, cells in read_rows(file, progress):
         checked.rows += 1
         parsed = parse_row(line, cells, today)
         if isinstance(parsed, BadRow):
@@ -141,7 +141,7 @@ def _store(
     session: Session,
     request: Request,
     *,
-    path: Path,
+    file: LabFile,
     digest: str,
     today: date,
     checked: _Checked,
@@ -158,7 +158,7 @@ def _store(
     )  # fmt: skip
     session.flush()
     stored = duplicates = refused = 0
-    for batch in _batches((parse_row(line, cells, today) for line, cells in read_rows(path)), BATCH_ROWS):
+    for batch in _batches((parse_row(line, cells, today) for line, cells in read_rows(file)), BATCH_ROWS):
         rows = [row for row in batch if isinstance(row, LabRow)]
         refused += len(batch) - len(rows)
         kept = _store_rows(platform, session, request, rows, import_id=import_id, now=now)
@@ -235,9 +235,9 @@ def _report(checked: _Checked, stored: int, duplicates: int, import_id: str | No
     )  # fmt: skip
 
 
-def _sha256(path: Path) -> str:
+def _sha256(file: LabFile) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1024 * 1024):
+    with open_lab_file(file) as stream:
+        while chunk := stream.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import load_workbook  # type: ignore[import-untyped]  # no stubs in the venv
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
 from serment.people import Address, PersonDetails, person_details
 from serment.reporting.rules import ResultInput, check_result
-from serment.secrecy import IdentityError, IdentityErrors
+from serment.secrecy import IdentityError, IdentityErrors, Spool
 
 # Serment's columns, each with the header names accepted for it (compared without case or accents).
 COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -68,6 +69,8 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 XLSX_MAGIC = b"PK\x03\x04"
 
 Cell = str | int | float | date | datetime | None
+# A lab file: one at the server's terminal (the command line), or an upload waiting in its spool.
+LabFile = Path | Spool
 # The key under which `read_rows` hands over a problem of the whole row (too many cells).
 ROW = "row"
 Problem = tuple[str, str]
@@ -250,14 +253,24 @@ class Position:
     total: int | None
 
 
+def open_lab_file(file: LabFile) -> BinaryIO:
+    """The bytes of `file` from its start, as a seekable stream (decrypted as read, for a spool)."""
+    return file.open("rb") if isinstance(file, Path) else file.open()
+
+
+def lab_file_size(file: LabFile) -> int:
+    """How many bytes `file` holds (in clear, for a spool)."""
+    return file.stat().st_size if isinstance(file, Path) else file.size
+
+
 def read_rows(
-    path: Path, progress: Callable[[Position], None] | None = None, every: int = 1000
+    file: LabFile, progress: Callable[[Position], None] | None = None, every: int = 1000
 ) -> Iterator[tuple[int, dict[str, Cell]]]:
     """Each data row of the file as (line, {column: cell}), the header being line 1; one row at a
     time, never the whole file. Raises FileRefused for a file that cannot be read at all."""
-    with path.open("rb") as head:
+    with open_lab_file(file) as head:
         spreadsheet = head.read(len(XLSX_MAGIC)) == XLSX_MAGIC
-    rows = _xlsx_rows(path) if spreadsheet else _csv_rows(path)
+    rows = _xlsx_rows(file) if spreadsheet else _csv_rows(file)
     header = next(rows, None)
     if header is None or not any(text_of(cell) for cell in header[0]):
         raise FileRefused("the file is empty: a header row naming the columns is required")
@@ -279,9 +292,9 @@ def read_rows(
         progress(Position(count, total or done, total or done))
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[list[Cell], int, int | None]]:
-    total = path.stat().st_size
-    with path.open("rb") as raw:
+def _csv_rows(file: LabFile) -> Iterator[tuple[list[Cell], int, int | None]]:
+    total = lab_file_size(file)
+    with open_lab_file(file) as raw:
         stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         try:
             first = stream.readline()
@@ -299,9 +312,10 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[list[Cell], int, int | None]]:
-    # A file object, not a name: uploads have no .xlsx suffix, which openpyxl would refuse.
-    with path.open("rb") as raw:
+def _xlsx_rows(file: LabFile) -> Iterator[tuple[list[Cell], int, int | None]]:
+    # A file object, not a name: uploads have no .xlsx suffix, which openpyxl would refuse. The
+    # workbook is a zip read by seeking, which a spool's stream allows one chunk at a time.
+    with open_lab_file(file) as raw:
         try:
             book = load_workbook(raw, read_only=True, data_only=True)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):

@@ -8,6 +8,7 @@
 - `keys`: the key store: master key, versioned key-encryption keys, the pseudonym root secret and the
   epoch keys whose destruction ends retention; `keyfiles` keeps its documents (in memory or as files),
   `snapshots` writes and checks its backups.
+- `spool`: uploads waiting on disk while they are read, encrypted in chunks under a key held only in memory.
 
 This layer imports nothing from Serment but the clock.
 """
@@ -52,6 +53,7 @@ from serment.secrecy.seal import (
     unwrap_key,
     wrap_key,
 )
+from serment.secrecy.spool import Spool, SpoolError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -72,6 +74,8 @@ __all__ = [
     "SealError",
     "Sealer",
     "Sex",
+    "Spool",
+    "SpoolError",
     "Tombstone",
     "canonical",
     "demographic",

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from http import HTTPStatus
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -25,6 +21,7 @@ from serment.reporting import (
     import_results,
     may_import,
 )
+from serment.secrecy import Spool
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
 from serment.web.problems import PROBLEM_MEDIA_TYPE, problem_response
@@ -34,8 +31,8 @@ router = APIRouter(tags=["reporting"])
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = (CSV, XLSX)
-# Where uploads wait, inside the data directory (mode 0700), each file 0600 and deleted afterwards;
-# `serve` clears what a crash leaves (serment.installation.UPLOADS_DIR).
+# Where uploads wait, encrypted under a key only this process holds, inside the data directory (mode
+# 0700), each file 0600 and deleted afterwards; `serve` clears what a crash leaves.
 UPLOADS_DIR = INSTALLATION_UPLOADS
 _FILE_BODY = {
     "required": True,
@@ -102,27 +99,21 @@ async def post_import(
             detail=f"send the file as {CSV} or {XLSX}",
             instance=request.url.path,
         )
-    uploads = installation.data_dir / UPLOADS_DIR
-    uploads.mkdir(mode=0o700, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=uploads, suffix=".upload")  # created 0600
-    path = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            async for chunk in request.stream():
-                file.write(chunk)
+    # Encrypted as the body streams in: not one byte of the file reaches the disk in clear.
+    with Spool.create(installation.data_dir / UPLOADS_DIR) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.finish()
         return await run_in_threadpool(
-            _import, installation.platform, caller, path, partial, request.url.path
+            _import, installation.platform, caller, spool, partial, request.url.path
         )
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
 
 
 def _import(
-    platform: Platform, caller: ServiceRequest, path: Path, partial: bool, instance: str
+    platform: Platform, caller: ServiceRequest, spool: Spool, partial: bool, instance: str
 ) -> JSONResponse:
     try:
-        report = import_results(platform, caller, path, partial=partial)
+        report = import_results(platform, caller, spool, partial=partial)
     except AlreadyImported as seen:
         body = AlreadyImportedOut(
             already_imported=seen.at.isoformat(), import_=seen.import_id, detail=str(seen)

@@ -13,11 +13,14 @@ from serment.reporting.labfiles import (
     BadRow,
     FileRefused,
     LabRow,
+    Position,
     map_header,
     parse_date,
     parse_row,
     read_rows,
 )
+from serment.secrecy import Spool
+from serment.secrecy.spool import CHUNK
 from tests.people_data import people
 
 TODAY = date(2026, 3, 2)
@@ -211,3 +214,35 @@ def test_xlsx_rows_are_read_from_the_first_sheet_with_native_dates_and_numbers(t
     assert good.person.identity.nir == PERSON.nir
     assert good.person.address is not None
     assert good.person.address.postal_code == "69003"
+
+
+def _workbook(path: Path, rows: int) -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(ROW))
+    for number in range(rows):
+        sheet.append([*list(ROW.values())[:-1], "positive" if number % 2 else "negative"])
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_reads_the_same_from_an_upload_spool_as_from_its_path(tmp_path: Path, kind: str) -> None:
+    if kind == "csv":
+        text = (
+            ",".join(ROW) + "\n" + "".join(f"{','.join(str(v) for v in ROW.values())}\n" for _ in range(3000))
+        )
+        path = _csv(tmp_path, text)
+    else:
+        # Big enough that the zip spans several spool chunks, so that openpyxl seeks across them.
+        path = _workbook(tmp_path / "results.xlsx", 3000)
+    content = path.read_bytes()
+    assert len(content) > CHUNK
+    moves: list[Position] = []
+    with Spool.create(tmp_path / "uploads") as spool:
+        for start in range(0, len(content), 10_000):
+            spool.write(content[start : start + 10_000])
+        spool.finish()
+        assert list(read_rows(spool, moves.append)) == list(read_rows(path))
+    assert moves[-1] == Position(3000, moves[-1].total, moves[-1].total)
+    assert moves[-1].total == (len(content) if kind == "csv" else 3001)
