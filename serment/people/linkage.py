@@ -11,11 +11,15 @@ how many people hold their family name and their given names, for the weights.
 from __future__ import annotations
 
 import json
+import threading
+import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from serment.access import Platform
@@ -191,12 +195,7 @@ class _Rarity:
             .group_by(PersonKeyRow.key)
         )
         self._counts: dict[str, int] = dict(counted.all())
-        live = (
-            select(func.count())
-            .select_from(PersonRow)
-            .where(PersonRow.erased_at.is_(None), PersonRow.expired_at.is_(None))
-        )
-        self._population = session.scalar(live) or 0
+        self._population = POPULATION.of(session)
 
     def of(self, profile: Profile) -> NameRarity:
         family, given = (self._counts.get(_key(self._platform, text), 0) for text in name_texts(profile))
@@ -204,3 +203,43 @@ class _Rarity:
             family_name=rarity_u(family, self._population, FAMILY_PRIOR_U),
             given_names=rarity_u(given, self._population, GIVEN_PRIOR_U),
         )
+
+
+class _Population:
+    """How many live people each database holds, for the weights, which need its order of magnitude
+    rather than its last unit: counted (a scan of the people) at first use and every
+    `RECOUNT_SECONDS`, and in between kept up by the registrations of this process."""
+
+    RECOUNT_SECONDS = 600.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: weakref.WeakKeyDictionary[Engine, tuple[float, int]] = weakref.WeakKeyDictionary()
+
+    def of(self, session: Session) -> int:
+        """The number of live people in the session's database."""
+        engine = session.get_bind().engine
+        with self._lock:
+            known = self._counts.get(engine)
+        if known is not None and time.monotonic() - known[0] < self.RECOUNT_SECONDS:
+            return known[1]
+        live = (
+            select(func.count())
+            .select_from(PersonRow)
+            .where(PersonRow.erased_at.is_(None), PersonRow.expired_at.is_(None))
+        )
+        count = session.scalar(live) or 0
+        with self._lock:
+            self._counts[engine] = (time.monotonic(), count)
+        return count
+
+    def grew(self, session: Session, people: int) -> None:
+        """Note that this process registered `people` more people in the session's database."""
+        engine = session.get_bind().engine
+        with self._lock:
+            known = self._counts.get(engine)
+            if known is not None:
+                self._counts[engine] = (known[0], known[1] + people)
+
+
+POPULATION = _Population()

@@ -155,6 +155,7 @@ class _Batch:
         for person, wanted, reviews in self.created:
             linkage.add_keys(self.platform, self.session, person.ref, wanted.profile)
             linkage.queue(self.session, person.ref, reviews, self.now)
+        linkage.POPULATION.grew(self.session, len(self.created))
 
     def _link(self, wanted: _Wanted) -> tuple[PersonRow | None, list[linkage.Match]]:
         matches = linkage.find_matches(
