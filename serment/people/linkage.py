@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,6 +45,7 @@ MAX_CANDIDATES = 200
 # Pairs queued per registration at most, best first: the queue must stay short to stay read.
 MAX_QUEUED = 3
 OPEN = "open"
+_IN_CHUNK = 10_000
 
 
 @dataclass(frozen=True)
@@ -102,28 +103,17 @@ def find_matches(
     *,
     with_nir: bool,
     pending: Sequence[tuple[PersonRow, Profile]] = (),
+    neighbours: Neighbours | None = None,
 ) -> list[Match]:
-    """The live people sharing a blocking key with `profile`, scored, best first: those stored, and
-    those of `pending` (registered by this transaction, not yet written, with their profiles).
+    """The live people sharing a blocking key with `profile`, scored, best first: those stored
+    (read now, or from `neighbours` read for a whole batch), and those of `pending` (registered by
+    this transaction, not yet written, with their profiles).
 
     With a NIR, people registered with one are left out: two different valid NIRs are two people.
     """
-    keys = [_key(platform, text) for text in blocking_texts(profile)]
-    refs = select(PersonKeyRow.person_ref).where(PersonKeyRow.key.in_(keys)).distinct().limit(MAX_CANDIDATES)
-    query = select(PersonRow).where(
-        PersonRow.ref.in_(refs),
-        PersonRow.erased_at.is_(None),
-        PersonRow.expired_at.is_(None),
-        PersonRow.merged_into.is_(None),
-    )
-    if with_nir:
-        query = query.where(PersonRow.nir_pseudonym.is_(None))
-    candidates = []
-    for person in session.scalars(query.order_by(PersonRow.ref)):
-        try:
-            candidates.append((person, profile_of(open_record(platform, person).details)))
-        except (IdentityUnavailable, RecordTampered):
-            continue
+    if neighbours is None:
+        neighbours = Neighbours(platform, session, [profile])
+    candidates = neighbours.of(profile, with_nir=with_nir)
     blocks = set(blocking_texts(profile))
     candidates.extend(
         (person, other) for person, other in pending
@@ -131,11 +121,66 @@ def find_matches(
     )  # fmt: skip
     if not candidates:
         return []
-    rarity = _Rarity(platform, session, [candidate for _, candidate in candidates])
+    rarity = neighbours.rarity([candidate for _, candidate in candidates])
     matches = [
         Match(person, compare(profile, candidate, rarity.of(candidate))) for person, candidate in candidates
     ]
     return sorted(matches, key=lambda match: -match.comparison.total)
+
+
+class Neighbours:
+    """The live stored people sharing a blocking key with any identity of a batch: the keys read in
+    one query, the records in one more, each record opened once, when first compared, and the name
+    counts read once for each name."""
+
+    def __init__(self, platform: Platform, session: Session, profiles: Sequence[Profile]) -> None:
+        self._platform, self._session = platform, session
+        wanted = sorted({_key(platform, text) for profile in profiles for text in blocking_texts(profile)})
+        self._refs: dict[str, set[str]] = {}
+        for keys in _chunks(wanted):
+            for key, ref in session.execute(
+                select(PersonKeyRow.key, PersonKeyRow.person_ref).where(PersonKeyRow.key.in_(keys))
+            ):
+                self._refs.setdefault(key, set()).add(ref)
+        self._people: dict[str, PersonRow] = {}
+        for refs in _chunks(sorted(set().union(*self._refs.values()))):
+            live = select(PersonRow).where(
+                PersonRow.ref.in_(refs),
+                PersonRow.erased_at.is_(None),
+                PersonRow.expired_at.is_(None),
+                PersonRow.merged_into.is_(None),
+            )
+            self._people.update((person.ref, person) for person in session.scalars(live))
+        self._profiles: dict[str, Profile | None] = {}
+        self._rarity = _Rarity(platform, session)
+
+    def of(self, profile: Profile, *, with_nir: bool) -> list[tuple[PersonRow, Profile]]:
+        """The live people sharing a blocking key with `profile` (at most MAX_CANDIDATES), opened;
+        `with_nir`, only those registered without a NIR."""
+        keys = [_key(self._platform, text) for text in blocking_texts(profile)]
+        refs = sorted(
+            ref for ref in set().union(*(self._refs.get(key, set()) for key in keys))
+            if ref in self._people and not (with_nir and self._people[ref].nir_pseudonym is not None)
+        )  # fmt: skip
+        found = []
+        for ref in refs[:MAX_CANDIDATES]:
+            opened = self._profile(ref)
+            if opened is not None:
+                found.append((self._people[ref], opened))
+        return found
+
+    def rarity(self, candidates: list[Profile]) -> _Rarity:
+        """The name rarity of these candidates, their names counted if not already."""
+        self._rarity.count(candidates)
+        return self._rarity
+
+    def _profile(self, ref: str) -> Profile | None:
+        if ref not in self._profiles:
+            try:
+                self._profiles[ref] = profile_of(open_record(self._platform, self._people[ref]).details)
+            except (IdentityUnavailable, RecordTampered):
+                self._profiles[ref] = None
+        return self._profiles[ref]
 
 
 def choose(matches: Iterable[Match]) -> tuple[Match | None, list[Match]]:
@@ -178,24 +223,38 @@ def audit_detail(comparison: Comparison) -> dict[str, str | int | bool | None]:
     return {"score": f"{comparison.total:.1f}", **comparison.levels}
 
 
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    # SQLite takes at most 32,766 parameters in one statement.
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
 def _key(platform: Platform, text: str) -> str:
     return platform.pseudonymiser.pseudonym(LINKAGE_DOMAIN, text)
 
 
 class _Rarity:
-    """The u of exact name agreement for each candidate, from their names' counts and the number
-    of live people, read in two queries per registration."""
+    """The u of exact name agreement for each candidate, from their names' counts (each name
+    counted once) and the number of live people."""
 
-    def __init__(self, platform: Platform, session: Session, candidates: list[Profile]) -> None:
-        self._platform = platform
-        keys = {_key(platform, text) for candidate in candidates for text in name_texts(candidate)}
-        counted = session.execute(
+    def __init__(self, platform: Platform, session: Session) -> None:
+        self._platform, self._session = platform, session
+        self._counts: dict[str, int] = {}
+        self._population = POPULATION.of(session)
+
+    def count(self, candidates: list[Profile]) -> None:
+        """Count, in one query, the names of these candidates not counted yet."""
+        keys = {_key(self._platform, text) for candidate in candidates for text in name_texts(candidate)}
+        missing = keys - self._counts.keys()
+        if not missing:
+            return
+        counted = self._session.execute(
             select(PersonKeyRow.key, func.count())
-            .where(PersonKeyRow.key.in_(keys))
+            .where(PersonKeyRow.key.in_(missing))
             .group_by(PersonKeyRow.key)
         )
-        self._counts: dict[str, int] = dict(counted.all())
-        self._population = POPULATION.of(session)
+        self._counts.update(dict.fromkeys(missing, 0))
+        self._counts.update(dict(counted.all()))
 
     def of(self, profile: Profile) -> NameRarity:
         family, given = (self._counts.get(_key(self._platform, text), 0) for text in name_texts(profile))

@@ -112,6 +112,7 @@ class _Batch:
             session, [w.nir_pseudonym for w in wanted if w.nir_pseudonym], [w.weak_pseudonym for w in wanted]
         )
         self.created: list[tuple[PersonRow, _Wanted, list[linkage.Match]]] = []
+        self._neighbours: linkage.Neighbours | None = None
 
     def register(self, wanted: _Wanted) -> Registered:
         """Find, link or create the person `wanted` names, and audit the registration."""
@@ -158,9 +159,15 @@ class _Batch:
         linkage.POPULATION.grew(self.session, len(self.created))
 
     def _link(self, wanted: _Wanted) -> tuple[PersonRow | None, list[linkage.Match]]:
+        if self._neighbours is None:
+            # Read once for the whole batch, at the first identity not found exactly.
+            self._neighbours = linkage.Neighbours(
+                self.platform, self.session, [each.profile for each in self.wanted]
+            )
         matches = linkage.find_matches(
             self.platform, self.session, wanted.profile, with_nir=wanted.nir_pseudonym is not None,
             pending=[(person, earlier.profile) for person, earlier, _ in self.created],
+            neighbours=self._neighbours,
         )  # fmt: skip
         link, reviews = linkage.choose(matches)
         if link is None:
