@@ -34,6 +34,7 @@ from serment.access.accounts import add_user
 from serment.access.actors import operator
 from serment.demo.population import generate_population
 from serment.installation import initialise, open_installation
+from serment.policy import load_policy
 from serment.reporting import actor_named, import_results
 from serment.reporting.labfiles import LabFile, open_lab_file, read_rows
 from serment.secrecy import Spool
@@ -103,7 +104,7 @@ def read_as_an_import(file: LabFile) -> float:
         while piece := stream.read(1024 * 1024):
             digest.update(piece)
     for _ in range(2):
-        for _ in read_rows(file):
+        for _ in read_rows(file, load_policy("fr-2020")):
             pass
     return time.perf_counter() - started
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
 from serment.people import register_all_in
+from serment.reporting.minimisation import contact_problems
 from serment.reporting.rules import ContactInput, ReportInvalid, check_contacts
 from serment.store.tables import ExposureRow
 
@@ -16,8 +17,10 @@ from serment.store.tables import ExposureRow
 def add_contacts(
     platform: Platform, request: Request, ref: str, contacts: Sequence[ContactInput]
 ) -> tuple[str, ...]:
-    """Add contacts of the person `ref` (named by them, for instance during a tracing call)."""
+    """Add contacts of the person `ref` (named by them, for instance during a tracing call); all or
+    none, refused when one breaks a rule or carries a field the policy does not allow."""
     problems = check_contacts(None, contacts, platform.clock.now().date())
+    problems += contact_problems(platform.policy, contacts)
     if problems:
         raise ReportInvalid(problems)
 

@@ -12,8 +12,9 @@ from serment.access import Platform, Request, guard
 from serment.people import new_ref, register_all_in
 from serment.reporting.exposures import store_exposures
 from serment.reporting.idempotency import remember, replay
+from serment.reporting.minimisation import case_report_problems
 from serment.reporting.results import store_result
-from serment.reporting.rules import CaseReport, check_report
+from serment.reporting.rules import CaseReport, ReportInvalid, report_problems
 from serment.store.tables import CaseRow
 
 
@@ -36,11 +37,15 @@ def report_case(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> Receipt:
-    """Store a case report in one transaction, or raise with nothing stored.
+    """Store a case report in one transaction, or raise with nothing stored: ReportInvalid names every
+    rule it breaks and every field the policy does not allow it to carry.
 
     With an idempotency key, a retry of the same report gets the first receipt and stores nothing.
     """
-    check_report(report, platform.clock.now().date())
+    problems = report_problems(report, platform.clock.now().date())
+    problems += case_report_problems(platform.policy, report)
+    if problems:
+        raise ReportInvalid(problems)
     actor = request.actor.name
 
     def store(session: Session) -> Receipt:

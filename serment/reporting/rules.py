@@ -142,14 +142,12 @@ def check_contacts(
     return problems
 
 
-def check_report(report: CaseReport, today: date) -> None:
-    """Raise ReportInvalid naming every problem of the report, or return."""
+def report_problems(report: CaseReport, today: date) -> list[tuple[str, str]]:
+    """Every problem of the report's case, result and contacts."""
     problems = check_case(report.case, today)
     if report.result is not None:
         problems += check_result(report.result, today)
-    problems += check_contacts(report.person, report.contacts, today)
-    if problems:
-        raise ReportInvalid(problems)
+    return problems + check_contacts(report.person, report.contacts, today)
 
 
 def _keys(person: PersonDetails) -> set[str]:

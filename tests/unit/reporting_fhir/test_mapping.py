@@ -161,3 +161,35 @@ def test_a_contact_without_the_exposure_extension_is_told_what_is_needed() -> No
     with pytest.raises(FhirInvalid) as refused:
         contact_input(RelatedPerson.model_validate(resource), TODAY)
     assert refused.value.issues[0].expression == "RelatedPerson.extension"
+
+
+def test_a_late_exposure_is_located_at_its_part_of_the_extension() -> None:
+    late = ExposureInput(date(2026, 3, 5), date(2026, 3, 5), "household")
+    resource = related_person_resource("x", "abc", late, person_details(
+        nir=None, family_name="Durand", given_names="Paul", birth_date="2016-09-01", sex="M", today=TODAY
+    ))  # fmt: skip
+    with pytest.raises(FhirInvalid) as refused:
+        contact_input(RelatedPerson.model_validate(resource), TODAY)
+    at = "RelatedPerson.extension('https://serment.invalid/fhir/StructureDefinition/exposure')"
+    assert [i.expression for i in refused.value.issues] == [f"{at}.extension('date')"]
+
+
+def test_the_mapping_says_which_element_carried_each_identifier() -> None:
+    patient = Patient.model_validate(
+        {
+            "resourceType": "Patient",
+            "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": NIR}],
+            "name": [{"family": "Durand", "given": ["Élodie"]}],
+            "gender": "female",
+            "birthDate": "1985-05-12",
+            "telecom": [{"system": "fax", "value": "0400"}, {"system": "email", "value": "e@durand.example"}],
+            "address": [{"city": "Lyon"}, {"line": ["1 rue A"], "postalCode": "69003", "city": "Lyon"}],
+        }
+    )
+    elements = patient_details(patient, TODAY).elements
+    assert elements == {
+        "person.nir": "Patient.identifier[0].value",
+        "person.address": "Patient.address[1]",
+        "person.phone": "Patient.telecom",
+        "person.email": "Patient.telecom[1]",
+    }
