@@ -24,6 +24,7 @@ from serment.people.details import (
     PersonConflict,
     PersonDetails,
     PersonRecord,
+    RecordTampered,
     Registered,
     contact_email,
     contact_phone,
@@ -31,6 +32,7 @@ from serment.people.details import (
 from serment.people.matching import Profile
 from serment.people.records import (
     SEALED_FIELDS,
+    data_key_of,
     field_values,
     month_of,
     new_ref,
@@ -41,7 +43,17 @@ from serment.people.records import (
     touch_row,
     wrap_data_key,
 )
-from serment.secrecy import IdentityError, canonical, demographic, make_identity, new_key
+from serment.secrecy import (
+    Binding,
+    IdentityError,
+    SealError,
+    canonical,
+    demographic,
+    make_identity,
+    new_key,
+    seal,
+    unseal,
+)
 from serment.store.tables import PersonRow
 
 # Merges chain (a record merged into one later merged itself); a longer chain means a cycle.
@@ -196,6 +208,32 @@ def touch_person(platform: Platform, session: Session, access: Access, at: datet
     if access.subject is None:
         raise ValueError("this access names no person")
     touch_row(platform, person_row(session, access.subject), at)
+
+
+def seal_for(
+    platform: Platform, session: Session, ref: str, *, table: str, column: str, row: str, text: str
+) -> bytes:
+    """`text` sealed under the data key of the person `ref` and bound to (table, column, row): data
+    about them kept outside the vault, such as notes, which must expire and be erased with their
+    identity. Sealing reveals nothing, so it takes no access of its own: the calling use case has
+    registered or guarded `ref` in its transaction."""
+    person = person_row(session, ref)
+    return seal(data_key_of(platform, person), text.encode(), Binding(table, column, row, person.key_version))
+
+
+def open_for(
+    platform: Platform, session: Session, access: Access, *, table: str, column: str, row: str, sealed: bytes
+) -> str:
+    """The text `seal_for` sealed, behind an access the guard granted on its person. Raises
+    IdentityUnavailable once their key is destroyed, RecordTampered if the value was altered or moved."""
+    if access.subject is None:
+        raise ValueError("this access names no person")
+    person = person_row(session, access.subject)
+    binding = Binding(table, column, row, person.key_version)
+    try:
+        return unseal(data_key_of(platform, person), sealed, binding).decode()
+    except SealError:
+        raise RecordTampered(person.ref, f"{column} ({table} {row})") from None
 
 
 IDENTITY_FIELDS = ("nir", "family_name", "given_names", "birth_date", "sex")

@@ -22,12 +22,12 @@ from serment.people import (
     PersonConflict,
     PersonDetails,
     PersonRecord,
-    new_ref,
     open_person,
     register_in,
     touch_person,
 )
 from serment.policy import Policy, refusal
+from serment.reporting.cases import store_case
 from serment.reporting.exposures import store_contacts
 from serment.reporting.fhir_mapping import (
     FhirInvalid,
@@ -49,6 +49,7 @@ from serment.reporting.minimisation import (
     result_fields,
     withheld,
 )
+from serment.reporting.notes import case_notes
 from serment.reporting.results import store_result
 from serment.reporting.rules import (
     STATUSES,
@@ -242,7 +243,19 @@ def export_person(platform: Platform, request: Request, ref: str) -> PersonExpor
                 (r.id, ResultInput(r.sample_date, r.result_date, r.test_type, r.value, r.loinc, r.lab))
                 for r in results
             ],
-            [(c.ref, CaseInput(c.status, c.onset_date, c.asymptomatic, c.hospitalised)) for c in cases],
+            [
+                (
+                    c.ref,
+                    CaseInput(
+                        c.status,
+                        c.onset_date,
+                        c.asymptomatic,
+                        c.hospitalised,
+                        case_notes(platform, session, access, c),
+                    ),
+                )
+                for c in cases
+            ],
             [
                 (
                     f"exposure-{e.id}",
@@ -396,15 +409,4 @@ def _store_case(platform: Platform, session: Session, request: Request, ref: str
     access = guard(platform, session, request, "report", ref)
     now = platform.clock.now()
     touch_person(platform, session, access, now)
-    row = CaseRow(
-        ref=new_ref(),
-        person_ref=ref,
-        status=case.status,
-        onset_date=case.onset_date,
-        asymptomatic=case.asymptomatic,
-        hospitalised=case.hospitalised,
-        reported_by=request.actor.name,
-        reported_at=now,
-    )
-    session.add(row)
-    return row.ref
+    return store_case(platform, session, request, ref, case, at=now)

@@ -71,8 +71,11 @@ GENDERS = {"female": "F", "male": "M", "other": "X", "unknown": "X"}
 # The exposure's fields and the parts of Serment's exposure extension that carry them.
 EXPOSURE_PARTS = {
     "date": "date", "date_from": "date", "setting": "setting", "place_id": "place", "proximity": "proximity",
-    "duration_minutes": "duration",
+    "duration_minutes": "duration", "notes": "note",
 }  # fmt: skip
+NOTE_NOT_STORED = (
+    "not stored: Serment keeps notes on cases (Condition.note) and exposures only, not on results"
+)
 IDENTITY_ELEMENTS = {
     "family_name": "name[0].family", "given_names": "name[0].given", "birth_date": "birthDate",
     "sex": "gender", "phone": "telecom", "email": "telecom", "name": "name[0]",
@@ -231,8 +234,11 @@ def result_input(observation: Observation, today: date, where: str = "Observatio
     )
     elements = {"sample_date": "effectiveDateTime", "result_date": "issued", "value": "value[x]"}
     _raise(check_result(result, today, where), where, elements)
+    notes = (
+        [Issue("information", "informational", NOTE_NOT_STORED, f"{where}.note")] if observation.note else []
+    )
     carried = {"result.result_date": f"{where}.issued", "result.loinc": f"{where}.code"}
-    return Mapped((subject, result), elements=carried)
+    return Mapped((subject, result), tuple(notes), carried)
 
 
 def is_sars_cov_2_result(observation: dict[str, Any]) -> bool:
@@ -263,9 +269,13 @@ def case_input(condition: Condition, today: date, where: str = "Condition") -> M
     )
     if onset is None:
         raise invalid(f"{where}.onset[x]", "Serment needs the onset date (onsetDateTime)", "required")
-    case = CaseInput(status=status, onset_date=onset, asymptomatic=False, hospitalised=False)
-    _raise(check_case(case, today, where), where, {"onset_date": "onsetDateTime"})
-    return Mapped((subject, case))
+    texts = [str(note.text).strip() for note in condition.note or [] if note.text and str(note.text).strip()]
+    case = CaseInput(
+        status=status, onset_date=onset, asymptomatic=False, hospitalised=False,
+        notes="\n\n".join(texts) or None,
+    )  # fmt: skip
+    _raise(check_case(case, today, where), where, {"onset_date": "onsetDateTime", "notes": "note"})
+    return Mapped((subject, case), elements={"case.notes": f"{where}.note"})
 
 
 def is_covid_condition(condition: dict[str, Any]) -> bool:
@@ -295,12 +305,15 @@ def contact_input(related: RelatedPerson, today: date, where: str = "RelatedPers
         raise invalid(
             f"{at}.extension('setting')", "Serment needs the exposure's setting (valueCode)", "required"
         )
-    duration, place, proximity = (parts.get(name) for name in ("duration", "place", "proximity"))
+    duration, place, proximity, note = (
+        parts.get(name) for name in ("duration", "place", "proximity", "note")
+    )
     exposure = ExposureInput(
         date_from=start, date_to=end, setting=str(setting),
         place_id=place.valueString if place is not None else None,
         proximity=proximity.valueCode if proximity is not None else None,
         duration_minutes=duration.valueInteger if duration is not None else None,
+        notes=note.valueString if note is not None else None,
     )  # fmt: skip
     person = patient_details(related, today, where)
     contact = ContactInput(person.value, exposure)

@@ -4,20 +4,38 @@ and nothing of what was refused in the answer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from serment.access import Platform, Request
 from serment.installation import Installation
+from serment.people import PersonDetails, person_details
+from serment.policy import Policy, parse_policy
+from serment.policy.loader import PRESETS
+from serment.reporting import (
+    CaseInput,
+    CaseReport,
+    ContactInput,
+    ExposureInput,
+    ReportInvalid,
+    actor_named,
+    add_contacts,
+    report_case,
+)
 from serment.store.tables import CaseRow, ExposureRow, PersonRow, ResultRow
 from tests.conftest import Accounts
-from tests.people_data import people
+from tests.people_data import Synthetic, people
 
 pytestmark = pytest.mark.anyio
 INDEX, HOUSEMATE, COLLEAGUE, NEIGHBOUR = people(4, seed=61)
 EXPOSURE = {"date": "2026-02-26", "setting": "household"}
 RESULT = {"sample_date": "2026-02-27", "test_type": "rt-pcr", "value": "positive", "loinc": "94500-6"}
 CASE = {"status": "confirmed", "onset_date": "2026-02-27"}
+TODAY = date(2026, 3, 2)
 
 
 def _counts(installation: Installation) -> tuple[int, ...]:
@@ -110,3 +128,44 @@ async def test_contacts_named_later_are_held_to_the_same_rule(
         }
     ]
     assert _counts(installation) == (1, 0, 0, 0)
+
+
+def _policy_without_notes() -> Policy:
+    text = (PRESETS / "fr-2020.toml").read_text(encoding="utf-8")
+    assert text.count(', "notes"]') == 2
+    return parse_policy(text.replace(', "notes"]', "]").replace('"fr-2020"', '"no-notes"'), "no-notes.toml")
+
+
+def _details(person: Synthetic) -> PersonDetails:
+    return person_details(
+        nir=None, family_name=person.family_name, given_names=person.given_names,
+        birth_date=person.birth_date, sex=person.sex, phone=person.phone, today=TODAY,
+    )  # fmt: skip
+
+
+async def test_the_services_refuse_notes_a_policy_withholds_before_storing_anything(
+    installation: Installation, platform: Platform, accounts: Accounts
+) -> None:
+    accounts.token("clinician")
+    clinician = Request(actor_named(platform, "clinician-1"), purpose="care")
+    strict = replace(platform, policy=_policy_without_notes())
+    exposure = ExposureInput(date(2026, 2, 26), date(2026, 2, 26), "household", notes="Shares a bedroom.")
+    report = CaseReport(
+        _details(INDEX),
+        CaseInput("confirmed", date(2026, 2, 27), False, False, notes="Hard of hearing."),
+        None,
+        (ContactInput(_details(HOUSEMATE), exposure),),
+    )
+    with pytest.raises(ReportInvalid) as refused:
+        report_case(strict, clinician, report)
+    assert refused.value.problems == (
+        ("case.notes", 'the policy "no-notes" does not allow notes for a case'),
+        ("contacts.0.exposure.notes", 'the policy "no-notes" does not allow notes for a contact\'s exposure'),
+    )
+    assert _counts(installation) == (0, 0, 0, 0)
+    receipt = report_case(
+        strict, clinician, replace(report, case=replace(report.case, notes=None), contacts=())
+    )
+    with pytest.raises(ReportInvalid, match=r"contacts.0.exposure.notes: the policy \"no-notes\""):
+        add_contacts(strict, clinician, receipt.person, report.contacts)
+    assert _counts(installation) == (1, 1, 0, 0)

@@ -1,6 +1,7 @@
-"""Minimisation under /fhir: a field the policy does not allow is refused with an OperationOutcome
-whose expression is the element that carried it, the whole transaction with it; a Patient is held to
-the rules of the report it is part of."""
+"""Minimisation and notes under /fhir: a field the policy does not allow is refused with an
+OperationOutcome whose expression is the element that carried it, the whole transaction with it; a
+Patient is held to the rules of the report it is part of; notes travel as Condition.note and as a
+part of the exposure extension, sealed at rest."""
 
 from __future__ import annotations
 
@@ -127,3 +128,59 @@ async def test_a_patient_no_report_names_is_only_registered(
     response = await _post(client, "", alone, accounts.headers("clinician"))
     assert response.status_code == 200, response.text
     assert _counts(installation) == (1, 0, 0, 0)
+
+
+async def test_condition_notes_are_stored_sealed_and_given_back_to_the_patient(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    ref = await _index(client, accounts)
+    text = f"Lives alone at {INDEX.address_line}; call before visiting."
+    resource = {**condition(f"Patient/{ref}"), "note": [{"text": text, "time": "2026-03-01T10:00:00Z"}]}
+    created = await _post(client, "/Condition", resource, accounts.headers("clinician"))
+    assert created.status_code == 201, created.text
+    assert created.json()["note"] == [{"text": text}]
+    with installation.database.read() as session:
+        sealed = session.scalars(select(CaseRow.notes)).one()
+    assert sealed is not None
+    assert text.encode() not in sealed
+    own = accounts.headers("patient", name="index", person_ref=ref)
+    everything = await client.get(f"/fhir/Patient/{ref}/$everything", headers=own)
+    conditions = [
+        e["resource"] for e in everything.json()["entry"] if e["resource"]["resourceType"] == "Condition"
+    ]
+    assert conditions[0]["note"] == [{"text": text}]
+
+
+async def test_exposure_notes_travel_in_the_extension_and_result_notes_are_not_stored(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    contact = related_person(PATIENT_URL, HOUSEMATE)
+    contact["extension"][0]["extension"].append({"url": "note", "valueString": "Same bedroom."})
+    noted = {**observation(PATIENT_URL), "note": [{"text": f"Sample of {INDEX.family_name}, haemolysed"}]}
+    body = bundle(
+        "transaction",
+        (PATIENT_URL, patient(INDEX)),
+        (RESULT_URL, noted),
+        (CASE_URL, condition(PATIENT_URL)),
+        ("urn:uuid:9b2e0c4a-0000-4000-8000-000000000004", contact),
+    )
+    response = await _post(client, "", body, accounts.headers("clinician"))
+    assert response.status_code == 200, response.text
+    result_issues = response.json()["entry"][1]["response"]["outcome"]["issue"]
+    assert [(i["severity"], i["expression"]) for i in result_issues] == [
+        ("information", ["Bundle.entry[1].resource.note"])
+    ]
+    with installation.database.read() as session:
+        sealed = session.scalars(select(ExposureRow.notes)).one()
+    assert sealed is not None
+    assert b"Same bedroom." not in sealed
+    too_long = related_person(PATIENT_URL, HOUSEMATE)
+    too_long["extension"][0]["extension"].append({"url": "note", "valueString": "z" * 1001})
+    refused = await _post(
+        client, "", bundle("transaction", (PATIENT_URL, patient(INDEX)), (RESULT_URL, too_long)),
+        accounts.headers("clinician"),
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["issue"][0]["expression"] == [
+        f"Bundle.entry[1].resource.{EXTENSION}.extension('note')"
+    ]

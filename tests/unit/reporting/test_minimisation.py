@@ -56,17 +56,28 @@ def test_a_person_carries_the_fields_that_hold_something() -> None:
     [
         (CaseInput("confirmed", date(2026, 2, 27), False, False), ("status", "onset_date")),
         (CaseInput("suspected", None, True, True), ("status", "asymptomatic", "hospitalised")),
+        (CaseInput("confirmed", date(2026, 2, 27), False, False, "  "), ("status", "onset_date")),
+        (CaseInput("confirmed", date(2026, 2, 27), False, False, "deaf"), ("status", "onset_date", "notes")),
     ],
 )
-def test_false_flags_are_not_carried(case: CaseInput, carried: tuple[str, ...]) -> None:
+def test_false_flags_and_blank_notes_are_not_carried(case: CaseInput, carried: tuple[str, ...]) -> None:
     assert case_fields(case) == carried
 
 
 def test_results_and_exposures_carry_their_optional_fields_only_when_given() -> None:
     assert result_fields(RESULT) == ("sample_date", "result_date", "test_type", "value", "loinc")
     assert exposure_fields(EXPOSURE) == ("date", "setting")
-    detailed = ExposureInput(date(2026, 2, 24), date(2026, 2, 26), "work", "work-7", "close", 120)
-    assert exposure_fields(detailed) == ("date", "setting", "place_id", "proximity", "duration_minutes")
+    detailed = ExposureInput(
+        date(2026, 2, 24), date(2026, 2, 26), "work", "work-7", "close", 120, "night shift"
+    )
+    assert exposure_fields(detailed) == (
+        "date",
+        "setting",
+        "place_id",
+        "proximity",
+        "duration_minutes",
+        "notes",
+    )
 
 
 def _no(field: str, what: str, policy: str = "fr-2020") -> tuple[str, str]:
