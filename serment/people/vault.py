@@ -24,7 +24,6 @@ from serment.people.details import (
     PersonConflict,
     PersonDetails,
     PersonRecord,
-    RecordTampered,
     Registered,
     contact_email,
     contact_phone,
@@ -32,28 +31,19 @@ from serment.people.details import (
 from serment.people.matching import Profile
 from serment.people.records import (
     SEALED_FIELDS,
-    data_key_of,
     field_values,
     month_of,
     new_ref,
+    open_beside,
     open_record,
     person_row,
+    seal_beside,
     seal_into,
     seal_with,
     touch_row,
     wrap_data_key,
 )
-from serment.secrecy import (
-    Binding,
-    IdentityError,
-    SealError,
-    canonical,
-    demographic,
-    make_identity,
-    new_key,
-    seal,
-    unseal,
-)
+from serment.secrecy import IdentityError, canonical, demographic, make_identity, new_key
 from serment.store.tables import PersonRow
 
 # Merges chain (a record merged into one later merged itself); a longer chain means a cycle.
@@ -217,8 +207,7 @@ def seal_for(
     about them kept outside the vault, such as notes, which must expire and be erased with their
     identity. Sealing reveals nothing, so it takes no access of its own: the calling use case has
     registered or guarded `ref` in its transaction."""
-    person = person_row(session, ref)
-    return seal(data_key_of(platform, person), text.encode(), Binding(table, column, row, person.key_version))
+    return seal_beside(platform, person_row(session, ref), text, table=table, column=column, row=row)
 
 
 def open_for(
@@ -229,11 +218,7 @@ def open_for(
     if access.subject is None:
         raise ValueError("this access names no person")
     person = person_row(session, access.subject)
-    binding = Binding(table, column, row, person.key_version)
-    try:
-        return unseal(data_key_of(platform, person), sealed, binding).decode()
-    except SealError:
-        raise RecordTampered(person.ref, f"{column} ({table} {row})") from None
+    return open_beside(platform, person, sealed, table=table, column=column, row=row)
 
 
 IDENTITY_FIELDS = ("nir", "family_name", "given_names", "birth_date", "sex")
