@@ -32,10 +32,13 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from serment.demo.population import Population, generate_population
+from serment.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "reporting.md"
 CONTACTS_PER_REPORT = 5
+# The server runs fr-2020, which refuses a contact's NIR, address and e-mail: send what it allows.
+CONTACT_FIELDS = load_policy("fr-2020").may_carry("contact", "person")
 TODAY = datetime.now(UTC).date()
 
 
@@ -98,7 +101,11 @@ def _reports(population: Population, count: int) -> list[dict[str, object]]:
                 "case": {"status": "confirmed", "onset_date": (TODAY - timedelta(days=2)).isoformat()},
                 "contacts": [
                     {
-                        "person": c.identity_payload(population.households[c.household]),
+                        "person": {
+                            name: value
+                            for name, value in c.identity_payload(population.households[c.household]).items()
+                            if name in CONTACT_FIELDS
+                        },
                         "exposure": {"date": (TODAY - timedelta(days=3)).isoformat(), "setting": "household"},
                     }
                     for c in contacts

@@ -37,20 +37,33 @@ class Synthetic:
     email: str
     address_line: str
 
-    def payload(self, *, with_nir: bool = True) -> dict[str, object]:
-        """The JSON body of POST /api/v1/people."""
+    def payload(self, *, with_nir: bool = True, with_email: bool = True) -> dict[str, object]:
+        """The JSON body of POST /api/v1/people; without the e-mail, what fr-2020 lets a result's person
+        carry."""
         body: dict[str, object] = {
             "family_name": self.family_name,
             "given_names": self.given_names,
             "birth_date": self.birth_date,
             "sex": self.sex,
             "phone": self.phone,
-            "email": self.email,
             "address": {"line": self.address_line, "postal_code": "69003", "city": "Lyon"},
         }
+        if with_email:
+            body["email"] = self.email
         if with_nir:
             body["nir"] = self.nir
         return body
+
+    def contact_payload(self) -> dict[str, object]:
+        """The person as a contact in a report: what fr-2020 lets a contact carry (names, birth date,
+        sex and phone)."""
+        return {
+            "family_name": self.family_name,
+            "given_names": self.given_names,
+            "birth_date": self.birth_date,
+            "sex": self.sex,
+            "phone": self.phone,
+        }
 
     def identifiers(self) -> list[str]:
         """Every direct identifier that must never appear in clear at rest."""

@@ -75,6 +75,11 @@ def load_outbreak(
     as_clinician = Request(clinician, purpose="care")
     as_lab = Request(lab, purpose="care")
     counts = {"reports": 0, "results": 0, "contacts": 0, "refused": 0}
+
+    def allowed(kind: str) -> frozenset[str]:
+        # The demo's senders send what the policy lets each kind of report carry, as real ones must.
+        return platform.policy.may_carry(kind, "person")
+
     reasons: list[str] = []
     first_case_person: str | None = None
     day, on_day = None, 0
@@ -84,11 +89,12 @@ def load_outbreak(
         clock.set(datetime.combine(day, WORKDAY_START, tzinfo=UTC) + timedelta(minutes=on_day))
         try:
             if isinstance(event, ResultEvent):
-                tested = _details(population, event.person, None, day)
+                tested = _details(population, event.person, None, day, allowed("result"))
                 report_results(replay, as_lab, [(tested, _result(event))])
                 counts["results"] += 1
             else:
-                receipt = report_case(replay, as_clinician, _case_report(population, event, day))
+                report = _case_report(population, event, day, allowed)
+                receipt = report_case(replay, as_clinician, report)
                 first_case_person = first_case_person or receipt.person
                 counts["reports"] += 1
                 counts["contacts"] += len(receipt.contacts)
@@ -111,16 +117,18 @@ def load_outbreak(
     )
 
 
-def _case_report(population: Population, event: CaseReportEvent, day: date) -> CaseReport:
+def _case_report(
+    population: Population, event: CaseReportEvent, day: date, allowed: Callable[[str], frozenset[str]]
+) -> CaseReport:
     contacts = tuple(
         ContactInput(
-            _details(population, contact.person, contact.typo, day),
+            _details(population, contact.person, contact.typo, day, allowed("contact")),
             ExposureInput(contact.date, contact.date, contact.setting, contact.place_id),
         )
         for contact in event.contacts
     )
     return CaseReport(
-        person=_details(population, event.person, None, day),
+        person=_details(population, event.person, None, day, allowed("case")),
         case=CaseInput(event.status, event.onset_date, event.asymptomatic, event.hospitalised),
         result=None,
         contacts=contacts,
@@ -133,9 +141,15 @@ def _result(event: ResultEvent) -> ResultInput:
     )
 
 
-def _details(population: Population, index: int, typo: Mapping[str, str] | None, day: date) -> PersonDetails:
+def _details(
+    population: Population, index: int, typo: Mapping[str, str] | None, day: date, allowed: frozenset[str]
+) -> PersonDetails:
     person = population.people[index]
-    payload = person.identity_payload(population.households[person.household], typo)
+    payload = {
+        name: value
+        for name, value in person.identity_payload(population.households[person.household], typo).items()
+        if name in allowed
+    }
     address = payload.get("address")
     return person_details(
         nir=_text(payload.get("nir")),

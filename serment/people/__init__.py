@@ -23,11 +23,13 @@ from serment.people.oppositions import (
 from serment.people.records import new_ref
 from serment.people.vault import (
     erase_person,
+    open_for,
     open_person,
     read_person,
     register_all_in,
     register_in,
     register_person,
+    seal_for,
     touch_person,
     update_person,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "erase_person",
     "list_oppositions",
     "new_ref",
+    "open_for",
     "open_person",
     "person_details",
     "read_person",
@@ -55,6 +58,7 @@ __all__ = [
     "register_in",
     "register_opposition",
     "register_person",
+    "seal_for",
     "touch_person",
     "update_person",
     "withdraw_opposition",

@@ -4,7 +4,8 @@ them or says they are two people; a merge can be undone.
 A merge moves the other person's results, cases, exposures (both ends), oppositions and patient
 account to the kept person, and records the id of each row it moved; the merged record stays,
 marked merged into the kept one, so that its pseudonyms find the kept person. Undoing the merge
-moves exactly those rows back: what was reported for the kept person since stays with them.
+moves exactly those rows back: what was reported for the kept person since stays with them. Notes
+sealed under the person a moved row names are sealed again under the key of the person it joins.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from serment.access import Access, Platform, Request, guard
 from serment.audit import defer
 from serment.people.details import PersonRecord
 from serment.people.linkage import OPEN
-from serment.people.records import open_record, touch_row
+from serment.people.records import open_beside, open_record, seal_beside, touch_row
 from serment.store.tables import (
     Base,
     CaseRow,
@@ -43,12 +44,14 @@ _DECIDABLE = (OPEN, UNDONE)
 
 @dataclass(frozen=True)
 class _Movable:
-    """Rows a merge moves: `model`'s rows whose `column` names the merged person, by `ident`."""
+    """Rows a merge moves: `model`'s rows whose `column` names the merged person, by `ident`; their
+    `sealed` column, if any, is sealed under that person's data key."""
 
     name: str
     model: type[Base]
     ident: str
     column: str
+    sealed: str | None = None
 
     def move(self, session: Session, source: str, target: str) -> list[str | int]:
         ident, column = getattr(self.model, self.ident), getattr(self.model, self.column)
@@ -66,12 +69,27 @@ class _Movable:
         )
         return int(getattr(result, "rowcount", 0))
 
+    def reseal(
+        self, platform: Platform, session: Session, ids: list[str | int], old: PersonRow, new: PersonRow
+    ) -> None:
+        """Seal again, under `new`'s data key, what the rows `ids` held sealed under `old`'s."""
+        if self.sealed is None or not ids:
+            return
+        ident, sealed = getattr(self.model, self.ident), getattr(self.model, self.sealed)
+        place = {"table": self.model.__tablename__, "column": self.sealed}
+        for row_id, value in session.execute(
+            select(ident, sealed).where(ident.in_(ids), sealed.is_not(None))
+        ):
+            text = open_beside(platform, old, value, **place, row=str(row_id))
+            resealed = seal_beside(platform, new, text, **place, row=str(row_id))
+            session.execute(update(self.model).where(ident == row_id).values({self.sealed: resealed}))
+
 
 _MOVABLE = (
     _Movable("results", ResultRow, "id", "person_ref"),
-    _Movable("cases", CaseRow, "ref", "person_ref"),
+    _Movable("cases", CaseRow, "ref", "person_ref", sealed="notes"),
     _Movable("exposures", ExposureRow, "id", "person_ref"),
-    _Movable("exposures_as_contact", ExposureRow, "id", "contact_ref"),
+    _Movable("exposures_as_contact", ExposureRow, "id", "contact_ref", sealed="notes"),
     _Movable("oppositions", OppositionRow, "id", "person_ref"),
     _Movable("patient_accounts", UserRow, "id", "person_ref"),
 )
@@ -198,6 +216,8 @@ def merge_duplicates(platform: Platform, request: Request, pair_id: int, keep: s
                 f"both {keep} and {other} have a patient account; disable one of them before merging"
             )
         moved = {movable.name: movable.move(session, other, keep) for movable in _MOVABLE}
+        for movable in _MOVABLE:
+            movable.reseal(platform, session, moved[movable.name], merged, kept)
         merged.merged_into = keep
         touch_row(platform, kept, merged.last_event_at)
         now = platform.clock.now()
@@ -258,6 +278,8 @@ def undo_merge(platform: Platform, request: Request, merge_id: int) -> Merge:
             movable.name: movable.move_back(session, recorded.get(movable.name, []), kept.ref, merged.ref)
             for movable in _MOVABLE
         }
+        for movable in _MOVABLE:
+            movable.reseal(platform, session, _returned(session, movable, recorded, merged.ref), kept, merged)
         merged.merged_into = None
         now = platform.clock.now()
         row.undone_at, row.undone_by = now, request.actor.name
@@ -269,6 +291,17 @@ def undo_merge(platform: Platform, request: Request, merge_id: int) -> Merge:
         return _merge_view(row)
 
     return platform.run(undo)
+
+
+def _returned(
+    session: Session, movable: _Movable, recorded: dict[str, list[str | int]], merged: str
+) -> list[str | int]:
+    # The rows the undo just moved back: those of the merge that name the merged person again.
+    ids = recorded.get(movable.name, [])
+    if movable.sealed is None or not ids:
+        return []
+    ident, column = getattr(movable.model, movable.ident), getattr(movable.model, movable.column)
+    return list(session.scalars(select(ident).where(ident.in_(ids), column == merged)))
 
 
 def _pair(platform: Platform, session: Session, request: Request, row: DuplicatePairRow) -> DuplicatePair:

@@ -23,12 +23,15 @@ from serment.people.details import (
     RecordTampered,
 )
 from serment.secrecy import (
+    Binding,
     Identity,
     KeyDestroyed,
     SealError,
     normalise_name,
     normalise_sex,
+    seal,
     seal_row,
+    unseal,
     unseal_row,
     unwrap_key,
     wrap_key,
@@ -121,6 +124,27 @@ def data_key_of(platform: Platform, person: PersonRow) -> bytes:
         return unwrap_key(epoch_key, person.data_key_wrapped, _wrap_label(person))
     except SealError:
         raise IdentityUnavailable(person.ref) from None
+
+
+def seal_beside(
+    platform: Platform, person: PersonRow, text: str, *, table: str, column: str, row: str
+) -> bytes:
+    """`text` sealed under the person's data key and bound to (table, column, row): data about them
+    kept outside their record, such as notes, which expires and is erased with it."""
+    return seal(data_key_of(platform, person), text.encode(), Binding(table, column, row, person.key_version))
+
+
+def open_beside(
+    platform: Platform, person: PersonRow, sealed: bytes, *, table: str, column: str, row: str
+) -> str:
+    """The text `seal_beside` sealed for the person; RecordTampered if it was altered, or moved from
+    another row or person."""
+    try:
+        return unseal(
+            data_key_of(platform, person), sealed, Binding(table, column, row, person.key_version)
+        ).decode()
+    except SealError:
+        raise RecordTampered(person.ref, f"{column} ({table} {row})") from None
 
 
 def wrap_data_key(platform: Platform, person: PersonRow, data_key: bytes) -> bytes:

@@ -34,8 +34,10 @@ from serment.people.records import (
     field_values,
     month_of,
     new_ref,
+    open_beside,
     open_record,
     person_row,
+    seal_beside,
     seal_into,
     seal_with,
     touch_row,
@@ -204,6 +206,27 @@ def touch_person(platform: Platform, session: Session, access: Access, at: datet
     if access.subject is None:
         raise ValueError("this access names no person")
     touch_row(platform, person_row(session, access.subject), at)
+
+
+def seal_for(
+    platform: Platform, session: Session, ref: str, *, table: str, column: str, row: str, text: str
+) -> bytes:
+    """`text` sealed under the data key of the person `ref` and bound to (table, column, row): data
+    about them kept outside the vault, such as notes, which must expire and be erased with their
+    identity. Sealing reveals nothing, so it takes no access of its own: the calling use case has
+    registered or guarded `ref` in its transaction."""
+    return seal_beside(platform, person_row(session, ref), text, table=table, column=column, row=row)
+
+
+def open_for(
+    platform: Platform, session: Session, access: Access, *, table: str, column: str, row: str, sealed: bytes
+) -> str:
+    """The text `seal_for` sealed, behind an access the guard granted on its person. Raises
+    IdentityUnavailable once their key is destroyed, RecordTampered if the value was altered or moved."""
+    if access.subject is None:
+        raise ValueError("this access names no person")
+    person = person_row(session, access.subject)
+    return open_beside(platform, person, sealed, table=table, column=column, row=row)
 
 
 IDENTITY_FIELDS = ("nir", "family_name", "given_names", "birth_date", "sex")

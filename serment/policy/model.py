@@ -1,9 +1,11 @@
 """The policy model: the vocabulary Serment knows (roles, purposes, actions, data categories) and the
 rules an installation chooses with it (grants and retention), validated so that no policy object can
-break a promise of the platform.
+break a promise of the platform. Minimisation (what each kind of report may carry) has its vocabulary
+and rules in `minimisation.py`.
 
 The vocabulary is fixed here, in code, because the rest of Serment is written against it; a policy
-file only chooses which role may do what for which purpose, and how long each category is kept.
+file only chooses which role may do what for which purpose, how long each category is kept and which
+fields each report may carry.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from serment.policy.minimisation import minimisation_problems
 
 ROLES: tuple[str, ...] = (
     "admin",
@@ -184,9 +188,11 @@ class RetentionRule(BaseModel):
 
 
 class Policy(BaseModel):
-    """The rules of one installation: who may do what for which purpose, and how long data is kept.
+    """The rules of one installation: who may do what for which purpose, how long data is kept, and
+    which fields each kind of report may carry.
 
-    Built by `load_policy`; the guard asks `allows`, the purge asks `expires_at`.
+    Built by `load_policy`; the guard asks `allows`, the purge asks `expires_at`, reporting asks
+    `may_carry`.
     """
 
     model_config = _POLICY_CONFIG
@@ -197,12 +203,15 @@ class Policy(BaseModel):
     purposes: dict[str, Purpose]
     grants: tuple[Grant, ...]
     retention: dict[str, RetentionRule]
+    # Minimisation: the fields each part of each kind of report may carry (see minimisation.py).
+    minimisation: dict[str, dict[str, tuple[StrictStr, ...]]]
 
     @model_validator(mode="after")
     def _follows_the_rules(self) -> Self:
         problems = chain(
-            _role_problems(self), _purpose_problems(self), _grant_problems(self), _retention_problems(self)
-        )
+            _role_problems(self), _purpose_problems(self), _grant_problems(self), _retention_problems(self),
+            minimisation_problems(self.minimisation),
+        )  # fmt: skip
         first = next(problems, None)
         if first is not None:
             path, problem = first
@@ -263,6 +272,11 @@ class Policy(BaseModel):
     def expires_at(self, category: str, anchor: datetime) -> datetime:
         """When data of `category` anchored at `anchor` (timezone-aware) expires, in UTC; for the purge."""
         return self.retention_for(category).expires_at(anchor)
+
+    def may_carry(self, kind: str, part: str) -> frozenset[str]:
+        """The fields the `part` of a `kind` report may carry ("contact", "person"); empty for names
+        outside the vocabulary. For the reporting services, which refuse a report carrying any other."""
+        return frozenset(self.minimisation.get(kind, {}).get(part, ()))
 
 
 Problem = tuple[tuple[str | int, ...], str]

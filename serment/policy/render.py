@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 
+from serment.policy.minimisation import FIELDS, REPORT_PARTS
 from serment.policy.model import (
     ACTION_MEANINGS,
     ACTIONS,
@@ -98,6 +99,17 @@ def policy_sections(policy: Policy) -> tuple[Section, ...]:
             ),
         ),
         Section(
+            "Minimisation",
+            "The fields each kind of report may carry; a report carrying any other field is refused "
+            f"whole, with nothing stored. A cell holding {NO_GRANT} lists nothing.",
+            ("report", "part", "may carry", "never carries"),
+            tuple(
+                (kind, part, *_carried(policy, kind, part))
+                for kind, parts in REPORT_PARTS.items()
+                for part in parts
+            ),
+        ),
+        Section(
             "Prohibited purposes",
             "No policy may define or grant these purposes: Serment refuses to load one that does.",
             ("purpose", "covers"),
@@ -131,6 +143,13 @@ def render_tables(policy: Policy) -> list[Table]:
 def _actions(policy: Policy, role: str, purpose: str) -> str:
     granted = policy.actions_of(role, purpose)
     return ", ".join(action for action in ACTIONS if action in granted) or NO_GRANT
+
+
+def _carried(policy: Policy, kind: str, part: str) -> tuple[str, str]:
+    allowed = policy.may_carry(kind, part)
+    carried = [field for field in FIELDS[part] if field in allowed]
+    withheld = [field for field in FIELDS[part] if field not in allowed]
+    return ", ".join(carried) or NO_GRANT, ", ".join(withheld) or NO_GRANT
 
 
 def _months(months: int) -> str:

@@ -18,6 +18,7 @@ from serment.reporting.labfiles import FileRefused, Position
 from serment.reporting.reports import Receipt, report_case
 from serment.reporting.results import ResultReceipt, report_results
 from serment.reporting.rules import (
+    NOTE_MAX_LENGTH,
     SETTINGS,
     STATUSES,
     TEST_TYPES,
@@ -32,6 +33,7 @@ from serment.reporting.rules import (
 
 __all__ = [
     "IMPORT_PURPOSE",
+    "NOTE_MAX_LENGTH",
     "SETTINGS",
     "STATUSES",
     "TEST_TYPES",

@@ -1,4 +1,5 @@
-"""The case list for surveillance: pseudonymous refs and dates, never an identity."""
+"""Cases: stored for the person reported, and listed for surveillance by pseudonymous refs and dates,
+never an identity (nor the notes)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,29 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
+from serment.people import new_ref
+from serment.reporting.notes import seal_case_notes
+from serment.reporting.rules import CaseInput
 from serment.store.tables import CaseRow
+
+
+def store_case(
+    platform: Platform, session: Session, request: Request, person_ref: str, case: CaseInput, *, at: datetime
+) -> str:
+    """Add one case (its notes sealed) for a person the guard already let the caller report on."""
+    row = CaseRow(
+        ref=new_ref(),
+        person_ref=person_ref,
+        status=case.status,
+        onset_date=case.onset_date,
+        asymptomatic=case.asymptomatic,
+        hospitalised=case.hospitalised,
+        reported_by=request.actor.name,
+        reported_at=at,
+    )
+    seal_case_notes(platform, session, row, case.notes)
+    session.add(row)
+    return row.ref
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
 from serment.people import register_all_in
+from serment.reporting.minimisation import contact_problems
+from serment.reporting.notes import seal_exposure_notes
 from serment.reporting.rules import ContactInput, ReportInvalid, check_contacts
 from serment.store.tables import ExposureRow
 
@@ -16,8 +18,10 @@ from serment.store.tables import ExposureRow
 def add_contacts(
     platform: Platform, request: Request, ref: str, contacts: Sequence[ContactInput]
 ) -> tuple[str, ...]:
-    """Add contacts of the person `ref` (named by them, for instance during a tracing call)."""
+    """Add contacts of the person `ref` (named by them, for instance during a tracing call); all or
+    none, refused when one breaks a rule or carries a field the policy does not allow."""
     problems = check_contacts(None, contacts, platform.clock.now().date())
+    problems += contact_problems(platform.policy, contacts)
     if problems:
         raise ReportInvalid(problems)
 
@@ -39,35 +43,42 @@ def store_contacts(
 ) -> tuple[str, ...]:
     """Register each contact and record their exposure to `person_ref`; returns the contacts' refs."""
     people = register_all_in(platform, session, request, [contact.person for contact in contacts])
-    return store_exposures(session, request, person_ref, contacts, [person.ref for person in people], at=at)
+    refs = [person.ref for person in people]
+    return store_exposures(platform, session, request, person_ref, contacts, contact_refs=refs, at=at)
 
 
 def store_exposures(
+    platform: Platform,
     session: Session,
     request: Request,
     person_ref: str,
     contacts: Sequence[ContactInput],
-    contact_refs: Sequence[str],
     *,
+    contact_refs: Sequence[str],
     at: datetime,
 ) -> tuple[str, ...]:
-    """Record the exposure of each registered contact (`contact_refs`, in order) to `person_ref`."""
+    """Record the exposure of each registered contact (`contact_refs`, in order) to `person_ref`,
+    its notes sealed under the contact's data key."""
+    rows = []
     for contact, contact_ref in zip(contacts, contact_refs, strict=True):
         if contact_ref == person_ref:
             raise ReportInvalid([("contacts", "a contact is the person being reported")])
         exposure = contact.exposure
-        session.add(
-            ExposureRow(
-                person_ref=person_ref,
-                contact_ref=contact_ref,
-                date_from=exposure.date_from,
-                date_to=exposure.date_to,
-                setting=exposure.setting,
-                proximity=exposure.proximity,
-                duration_minutes=exposure.duration_minutes,
-                place_id=exposure.place_id,
-                reported_by=request.actor.name,
-                reported_at=at,
-            )
+        row = ExposureRow(
+            person_ref=person_ref,
+            contact_ref=contact_ref,
+            date_from=exposure.date_from,
+            date_to=exposure.date_to,
+            setting=exposure.setting,
+            proximity=exposure.proximity,
+            duration_minutes=exposure.duration_minutes,
+            place_id=exposure.place_id,
+            reported_by=request.actor.name,
+            reported_at=at,
         )
+        session.add(row)
+        rows.append(row)
+    # After every row is added: the first note flushes them all at once to learn their ids.
+    for row, contact in zip(rows, contacts, strict=True):
+        seal_exposure_notes(platform, session, row, contact.exposure.notes)
     return tuple(contact_refs)

@@ -4,7 +4,7 @@ and a person's own export. The mapping itself is in `fhir_mapping`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,11 +22,12 @@ from serment.people import (
     PersonConflict,
     PersonDetails,
     PersonRecord,
-    new_ref,
     open_person,
     register_in,
     touch_person,
 )
+from serment.policy import Policy, refusal
+from serment.reporting.cases import store_case
 from serment.reporting.exposures import store_contacts
 from serment.reporting.fhir_mapping import (
     FhirInvalid,
@@ -41,6 +42,14 @@ from serment.reporting.fhir_mapping import (
     result_input,
     validate,
 )
+from serment.reporting.minimisation import (
+    case_fields,
+    exposure_fields,
+    person_fields,
+    result_fields,
+    withheld,
+)
+from serment.reporting.notes import case_notes
 from serment.reporting.results import store_result
 from serment.reporting.rules import (
     STATUSES,
@@ -52,6 +61,9 @@ from serment.reporting.rules import (
 )
 from serment.secrecy import IdentityError, IdentityErrors
 from serment.store.tables import CaseRow, ExposureRow, ResultRow
+
+# The element that carried each field, as {"person.phone": "Patient.telecom[1]"}, to locate refusals.
+Elements = Mapping[str, str]
 
 # What an entry of a batch may fail with, answered in its own response rather than the whole batch's.
 ENTRY_ERRORS = (
@@ -71,6 +83,7 @@ class Entry:
     kind: str
     value: Any = None
     notes: list[Issue] = field(default_factory=list)
+    elements: Elements = field(default_factory=dict)
     error: Exception | None = None
     created: bool = False
     location: str | None = None
@@ -81,8 +94,13 @@ class Entry:
         return f"Bundle.entry[{self.index}].resource"
 
 
-def report_result_for(platform: Platform, request: Request, ref: str, result: ResultInput) -> str:
-    """Store a result for the person `ref`, who is already registered; returns the result's id."""
+def report_result_for(
+    platform: Platform, request: Request, ref: str, result: ResultInput, elements: Elements | None = None
+) -> str:
+    """Store a result for the person `ref`, who is already registered; returns the result's id.
+
+    A field the policy does not allow is refused (FhirInvalid at its element in `elements`)."""
+    _refuse(platform.policy, "result", {"result": result_fields(result)}, elements or {})
 
     def store(session: Session) -> str:
         access = guard(platform, session, request, "report", ref)
@@ -93,13 +111,23 @@ def report_result_for(platform: Platform, request: Request, ref: str, result: Re
     return platform.run(store)
 
 
-def report_case_for(platform: Platform, request: Request, ref: str, case: CaseInput) -> str:
-    """Store a case for the person `ref`, who is already registered; returns the case's ref."""
+def report_case_for(
+    platform: Platform, request: Request, ref: str, case: CaseInput, elements: Elements | None = None
+) -> str:
+    """Store a case for the person `ref`, who is already registered; returns the case's ref.
+
+    A field the policy does not allow is refused (FhirInvalid at its element in `elements`)."""
+    _refuse(platform.policy, "case", {"case": case_fields(case)}, elements or {})
     return platform.run(lambda session: _store_case(platform, session, request, ref, case))
 
 
-def add_contact_for(platform: Platform, request: Request, ref: str, contact: ContactInput) -> str:
-    """Register a contact of the person `ref` with their exposure; returns the contact's ref."""
+def add_contact_for(
+    platform: Platform, request: Request, ref: str, contact: ContactInput, elements: Elements | None = None
+) -> str:
+    """Register a contact of the person `ref` with their exposure; returns the contact's ref.
+
+    A field the policy does not allow is refused (FhirInvalid at its element in `elements`)."""
+    _refuse(platform.policy, "contact", _contact_parts(contact), elements or {})
 
     def store(session: Session) -> str:
         guard(platform, session, request, "report", ref)
@@ -108,11 +136,13 @@ def add_contact_for(platform: Platform, request: Request, ref: str, contact: Con
     return platform.run(store)
 
 
-def plan_bundle(data: dict[str, Any], today: date) -> list[Entry]:
+def plan_bundle(data: dict[str, Any], today: date, policy: Policy) -> list[Entry]:
     """Map every entry of a Bundle (as JSON); entries Serment does not keep are marked ignored.
 
-    Each entry's mapping problem is kept on the entry (`error`), to be answered per entry (batch)
-    or for the whole bundle (transaction).
+    Each entry's mapping problem, or the fields it carries that the policy does not allow, is kept
+    on the entry (`error`), to be answered per entry (batch) or for the whole bundle (transaction).
+    A Patient is held to the rules of the report it is part of: a case's when a Condition names it,
+    else a result's when an Observation does; a Patient no kept entry names is only registered.
     """
     raw_entries = data.get("entry") or []
     if not isinstance(raw_entries, list):
@@ -147,7 +177,9 @@ def plan_bundle(data: dict[str, Any], today: date) -> list[Entry]:
             continue
         entry.value = mapped.value
         entry.notes.extend(mapped.notes)
+        entry.elements = mapped.elements
     _one_case_per_person(entries)
+    _minimise(entries, policy)
     return entries
 
 
@@ -211,7 +243,19 @@ def export_person(platform: Platform, request: Request, ref: str) -> PersonExpor
                 (r.id, ResultInput(r.sample_date, r.result_date, r.test_type, r.value, r.loinc, r.lab))
                 for r in results
             ],
-            [(c.ref, CaseInput(c.status, c.onset_date, c.asymptomatic, c.hospitalised)) for c in cases],
+            [
+                (
+                    c.ref,
+                    CaseInput(
+                        c.status,
+                        c.onset_date,
+                        c.asymptomatic,
+                        c.hospitalised,
+                        case_notes(platform, session, access, c),
+                    ),
+                )
+                for c in cases
+            ],
             [
                 (
                     f"exposure-{e.id}",
@@ -235,6 +279,61 @@ def _map(kind: str, resource: dict[str, Any], today: date, where: str) -> Any:
     }
     model, mapper = mappers[kind]
     return mapper(validate(model, resource, where), today, where)
+
+
+def _minimise(entries: list[Entry], policy: Policy) -> None:
+    # A Patient's kind of report is known only once every entry naming it is mapped.
+    named = {
+        (entry.value[0].reference, entry.kind)
+        for entry in entries
+        if entry.kind in ("case", "result") and entry.error is None
+    }
+    for entry in entries:
+        if entry.error is not None or entry.kind in ("ignored", "invalid"):
+            continue
+        kind, parts = entry.kind, _parts_of(entry)
+        if kind == "patient":
+            url = entry.full_url
+            kind = "case" if (url, "case") in named else "result" if (url, "result") in named else ""
+        if kind:
+            issues = _withheld_issues(policy, kind, parts, entry.elements)
+            if issues:
+                entry.error = FhirInvalid(issues)
+
+
+def _parts_of(entry: Entry) -> dict[str, tuple[str, ...]]:
+    if entry.kind == "patient":
+        return {"person": person_fields(entry.value)}
+    value = entry.value[1]
+    if entry.kind == "case":
+        return {"case": case_fields(value)}
+    if entry.kind == "result":
+        return {"result": result_fields(value)}
+    return _contact_parts(value)
+
+
+def _contact_parts(contact: ContactInput) -> dict[str, tuple[str, ...]]:
+    return {"person": person_fields(contact.person), "exposure": exposure_fields(contact.exposure)}
+
+
+def _withheld_issues(
+    policy: Policy, kind: str, parts: Mapping[str, tuple[str, ...]], elements: Elements
+) -> list[Issue]:
+    """An issue for each field the policy does not allow, at the element that carried it."""
+    return [
+        Issue(
+            "error", "business-rule", refusal(policy.name, kind, part, name),
+            elements.get(f"{part}.{name}", f"{part}.{name}"),
+        )
+        for part, carried in parts.items()
+        for name in withheld(policy, kind, part, carried)
+    ]  # fmt: skip
+
+
+def _refuse(policy: Policy, kind: str, parts: Mapping[str, tuple[str, ...]], elements: Elements) -> None:
+    issues = _withheld_issues(policy, kind, parts, elements)
+    if issues:
+        raise FhirInvalid(issues)
 
 
 def _ignored(resource_type: str) -> str:
@@ -310,15 +409,4 @@ def _store_case(platform: Platform, session: Session, request: Request, ref: str
     access = guard(platform, session, request, "report", ref)
     now = platform.clock.now()
     touch_person(platform, session, access, now)
-    row = CaseRow(
-        ref=new_ref(),
-        person_ref=ref,
-        status=case.status,
-        onset_date=case.onset_date,
-        asymptomatic=case.asymptomatic,
-        hospitalised=case.hospitalised,
-        reported_by=request.actor.name,
-        reported_at=now,
-    )
-    session.add(row)
-    return row.ref
+    return store_case(platform, session, request, ref, case, at=now)

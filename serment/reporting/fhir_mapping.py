@@ -8,7 +8,7 @@ see docs/fhir.md). Every problem is an `Issue` located by the FHIRPath of the fa
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -68,6 +68,14 @@ ROLE_SETTINGS = {
 }  # fmt: skip
 STORED_STATUSES = ("final", "amended", "corrected")
 GENDERS = {"female": "F", "male": "M", "other": "X", "unknown": "X"}
+# The exposure's fields and the parts of Serment's exposure extension that carry them.
+EXPOSURE_PARTS = {
+    "date": "date", "date_from": "date", "setting": "setting", "place_id": "place", "proximity": "proximity",
+    "duration_minutes": "duration", "notes": "note",
+}  # fmt: skip
+NOTE_NOT_STORED = (
+    "not stored: Serment keeps notes on cases (Condition.note) and exposures only, not on results"
+)
 IDENTITY_ELEMENTS = {
     "family_name": "name[0].family", "given_names": "name[0].given", "birth_date": "birthDate",
     "sex": "gender", "phone": "telecom", "email": "telecom", "name": "name[0]",
@@ -112,10 +120,12 @@ class Subject:
 
 @dataclass(frozen=True)
 class Mapped:
-    """What a resource maps to, with informational notes for the sender."""
+    """What a resource maps to, with informational notes for the sender, and the element that
+    carried each field ("person.phone": "Patient.telecom[1]"), to locate what the policy refuses."""
 
     value: Any
     notes: tuple[Issue, ...] = field(default_factory=tuple)
+    elements: Mapping[str, str] = field(default_factory=dict)
 
 
 def validate(kind: type[BaseModel], data: Any, where: str) -> Any:
@@ -169,13 +179,17 @@ def patient_details(patient: Patient | RelatedPerson, today: date, where: str = 
     if problems:
         raise FhirInvalid(problems)
     birth = patient.birthDate
+    address, address_at = _address(patient, where)
+    phone, phone_at = _telecom(patient, "phone", where)
+    email, email_at = _telecom(patient, "email", where)
+    elements = {"person.nir": nir_at, "person.address": address_at, "person.phone": phone_at}
+    elements["person.email"] = email_at
     try:
         details = person_details(
             nir=nir, family_name=family, given_names=given,
             birth_date=birth.isoformat() if isinstance(birth, date) else str(birth),
             sex=GENDERS.get(str(patient.gender), str(patient.gender)),
-            address=_address(patient), phone=_telecom(patient, "phone"), email=_telecom(patient, "email"),
-            today=today,
+            address=address, phone=phone, email=email, today=today,
         )  # fmt: skip
     except (IdentityError, IdentityErrors) as error:
         raise FhirInvalid(
@@ -191,7 +205,7 @@ def patient_details(patient: Patient | RelatedPerson, today: date, where: str = 
                 for problem in error.errors
             ]
         ) from None
-    return Mapped(details, tuple(notes))
+    return Mapped(details, tuple(notes), elements)
 
 
 def result_input(observation: Observation, today: date, where: str = "Observation") -> Mapped:
@@ -220,7 +234,11 @@ def result_input(observation: Observation, today: date, where: str = "Observatio
     )
     elements = {"sample_date": "effectiveDateTime", "result_date": "issued", "value": "value[x]"}
     _raise(check_result(result, today, where), where, elements)
-    return Mapped((subject, result))
+    notes = (
+        [Issue("information", "informational", NOTE_NOT_STORED, f"{where}.note")] if observation.note else []
+    )
+    carried = {"result.result_date": f"{where}.issued", "result.loinc": f"{where}.code"}
+    return Mapped((subject, result), tuple(notes), carried)
 
 
 def is_sars_cov_2_result(observation: dict[str, Any]) -> bool:
@@ -251,9 +269,13 @@ def case_input(condition: Condition, today: date, where: str = "Condition") -> M
     )
     if onset is None:
         raise invalid(f"{where}.onset[x]", "Serment needs the onset date (onsetDateTime)", "required")
-    case = CaseInput(status=status, onset_date=onset, asymptomatic=False, hospitalised=False)
-    _raise(check_case(case, today, where), where, {"onset_date": "onsetDateTime"})
-    return Mapped((subject, case))
+    texts = [str(note.text).strip() for note in condition.note or [] if note.text and str(note.text).strip()]
+    case = CaseInput(
+        status=status, onset_date=onset, asymptomatic=False, hospitalised=False,
+        notes="\n\n".join(texts) or None,
+    )  # fmt: skip
+    _raise(check_case(case, today, where), where, {"onset_date": "onsetDateTime", "notes": "note"})
+    return Mapped((subject, case), elements={"case.notes": f"{where}.note"})
 
 
 def is_covid_condition(condition: dict[str, Any]) -> bool:
@@ -283,21 +305,26 @@ def contact_input(related: RelatedPerson, today: date, where: str = "RelatedPers
         raise invalid(
             f"{at}.extension('setting')", "Serment needs the exposure's setting (valueCode)", "required"
         )
-    duration = parts.get("duration")
-    place = parts.get("place")
-    proximity = parts.get("proximity")
+    duration, place, proximity, note = (
+        parts.get(name) for name in ("duration", "place", "proximity", "note")
+    )
     exposure = ExposureInput(
         date_from=start, date_to=end, setting=str(setting),
         place_id=place.valueString if place is not None else None,
         proximity=proximity.valueCode if proximity is not None else None,
         duration_minutes=duration.valueInteger if duration is not None else None,
+        notes=note.valueString if note is not None else None,
     )  # fmt: skip
     person = patient_details(related, today, where)
     contact = ContactInput(person.value, exposure)
-    elements = {"exposure.setting": "extension('setting')", "exposure.date": "extension('date')"}
-    problems = check_contacts(None, [contact], today, where)
-    _raise([(w.replace(f"{where}.0.", f"{where}."), m) for w, m in problems], at, elements)
-    return Mapped((index, contact), person.notes)
+    elements = {f"exposure.{field}": f"{at}.extension('{part}')" for field, part in EXPOSURE_PARTS.items()}
+    issues = [
+        Issue("error", "business-rule", message, elements.get(location.removeprefix("contact.0."), at))
+        for location, message in check_contacts(None, [contact], today, "contact")
+    ]
+    if issues:
+        raise FhirInvalid(issues)
+    return Mapped((index, contact), person.notes, {**person.elements, **elements})
 
 
 def _raise(problems: list[tuple[str, str]], where: str, elements: dict[str, str]) -> None:
@@ -327,19 +354,19 @@ def _name(person: Patient | RelatedPerson) -> Any:
     return chosen if chosen is not None and (chosen.family or chosen.given) else None
 
 
-def _address(person: Patient | RelatedPerson) -> Address | None:
-    for address in person.address or []:
+def _address(person: Patient | RelatedPerson, where: str) -> tuple[Address | None, str]:
+    for number, address in enumerate(person.address or []):
         if address.line and address.postalCode and address.city:
-            return Address(
-                line=", ".join(str(line) for line in address.line),
-                postal_code=address.postalCode,
-                city=address.city,
-            )
-    return None
+            line = ", ".join(str(line) for line in address.line)
+            return Address(line, address.postalCode, address.city), f"{where}.address[{number}]"
+    return None, f"{where}.address"
 
 
-def _telecom(person: Patient | RelatedPerson, system: str) -> str | None:
-    return next((t.value for t in person.telecom or [] if t.system == system and t.value), None)
+def _telecom(person: Patient | RelatedPerson, system: str, where: str) -> tuple[str | None, str]:
+    for number, telecom in enumerate(person.telecom or []):
+        if telecom.system == system and telecom.value:
+            return telecom.value, f"{where}.telecom[{number}]"
+    return None, f"{where}.telecom"
 
 
 def _subject(reference: Any, where: str) -> Subject:

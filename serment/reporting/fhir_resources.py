@@ -63,6 +63,8 @@ def condition_resource(case_ref: str, person_ref: str, case: CaseInput) -> dict[
     }
     if case.onset_date is not None:
         resource["onsetDateTime"] = case.onset_date.isoformat()
+    if case.notes:
+        resource["note"] = [{"text": case.notes}]
     return resource
 
 
@@ -81,6 +83,8 @@ def related_person_resource(
         parts.append({"url": "duration", "valueInteger": exposure.duration_minutes})
     if exposure.place_id is not None:
         parts.append({"url": "place", "valueString": exposure.place_id})
+    if exposure.notes:
+        parts.append({"url": "note", "valueString": exposure.notes})
     resource: dict[str, Any] = {
         "resourceType": "RelatedPerson",
         "id": resource_id,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from serment.access import Platform, Request, guard
 from serment.audit import write_deferred
 from serment.people import new_ref, register_all_in
+from serment.policy import Policy
 from serment.reporting.labfiles import BadRow, LabFile, LabRow, Position, open_lab_file, parse_row, read_rows
 from serment.reporting.results import file_result
 from serment.store.tables import ImportedSampleRow, ImportRow
@@ -105,7 +106,7 @@ def import_results(
     with platform.database.read() as session:
         _check_not_imported(session, digest)
     # First pass, pure: nothing touches the database until the whole file is known good enough.
-    checked = _check_file(file, today, progress)
+    checked = _check_file(file, today, platform.policy, progress)
     if checked.refused and not partial:
         raise ImportInvalid(_report(checked, 0, 0, None))
     return platform.run(
@@ -123,9 +124,11 @@ class _Checked:
     errors: list[RowError] = field(default_factory=list)
 
 
-def _check_file(file: LabFile, today: date, progress: Callable[[Position], None] | None) -> _Checked:
+def _check_file(
+    file: LabFile, today: date, policy: Policy, progress: Callable[[Position], None] | None
+) -> _Checked:
     checked = _Checked()
-    for line, cells in read_rows(file, progress):
+    for line, cells in read_rows(file, policy, progress):
         checked.rows += 1
         parsed = parse_row(line, cells, today)
         if isinstance(parsed, BadRow):
@@ -158,7 +161,9 @@ def _store(
     )  # fmt: skip
     session.flush()
     stored = duplicates = refused = 0
-    for batch in _batches((parse_row(line, cells, today) for line, cells in read_rows(file)), BATCH_ROWS):
+    for batch in _batches(
+        (parse_row(line, cells, today) for line, cells in read_rows(file, platform.policy)), BATCH_ROWS
+    ):
         rows = [row for row in batch if isinstance(row, LabRow)]
         refused += len(batch) - len(rows)
         kept = _store_rows(platform, session, request, rows, import_id=import_id, now=now)

@@ -21,6 +21,8 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]  # no stubs i
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
 from serment.people import Address, PersonDetails, person_details
+from serment.policy import Policy, refusal
+from serment.reporting.minimisation import withheld
 from serment.reporting.rules import ResultInput, check_result
 from serment.secrecy import IdentityError, IdentityErrors, Spool
 
@@ -45,6 +47,18 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
     "sample_id": ("sample_id", "id_prelevement", "numero_prelevement", "num_prelevement"),
 }
 REQUIRED = ("family_name", "given_names", "birth_date", "sex", "sample_date", "test_type", "value")
+# The field of a result report each column fills, for minimisation: a column whose field the policy
+# withholds refuses the file. sample_id fills none: it is kept only as a keyed hash, to refuse a
+# sample sent twice.
+COLUMN_FIELDS: Mapping[str, tuple[str, str]] = {
+    "nir": ("person", "nir"), "family_name": ("person", "family_name"),
+    "given_names": ("person", "given_names"), "birth_date": ("person", "birth_date"),
+    "sex": ("person", "sex"), "postal_code": ("person", "address"), "city": ("person", "address"),
+    "address_line": ("person", "address"), "phone": ("person", "phone"), "email": ("person", "email"),
+    "sample_date": ("result", "sample_date"), "result_date": ("result", "result_date"),
+    "test_type": ("result", "test_type"), "value": ("result", "value"), "loinc": ("result", "loinc"),
+    "lab": ("result", "lab"),
+}  # fmt: skip
 ADDRESS = ("address_line", "postal_code", "city")
 TEST_TYPE_SYNONYMS = {
     "rt-pcr": "rt-pcr", "pcr": "rt-pcr", "rtpcr": "rt-pcr", "rt pcr": "rt-pcr",
@@ -107,8 +121,9 @@ def fold(text: str) -> str:
 _ALIASES = {fold(alias): column for column, aliases in COLUMNS.items() for alias in aliases}
 
 
-def map_header(cells: Sequence[Cell]) -> list[str]:
-    """Serment's column for each header cell, or FileRefused naming unknown, repeated or missing ones."""
+def map_header(cells: Sequence[Cell], policy: Policy) -> list[str]:
+    """Serment's column for each header cell, or FileRefused naming unknown, repeated or missing ones,
+    or the first column holding a field `policy` does not allow a result report to carry."""
     names = ["" if cell is None else str(cell) for cell in cells]
     while names and not names[-1].strip():
         names.pop()  # spreadsheets often carry empty trailing cells
@@ -121,6 +136,7 @@ def map_header(cells: Sequence[Cell]) -> list[str]:
             unknown.append(name.strip() or "(empty)")
         else:
             columns.append(column)
+            _refuse_withheld(policy, name.strip(), column)
     if unknown:
         raise FileRefused(
             f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)}: "
@@ -133,6 +149,18 @@ def map_header(cells: Sequence[Cell]) -> list[str]:
     if missing:
         raise FileRefused(f"missing required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
     return columns
+
+
+def _refuse_withheld(policy: Policy, name: str, column: str) -> None:
+    if column not in COLUMN_FIELDS:
+        return
+    part, field = COLUMN_FIELDS[column]
+    if withheld(policy, "result", part, [field]):
+        named = f"'{name}'" if fold(name) == column else f"'{name}' ('{column}')"
+        raise FileRefused(
+            f"column {named}: {refusal(policy.name, 'result', part, field)}; remove the column and send "
+            "the file again"
+        )
 
 
 def parse_date(cell: Cell) -> date:
@@ -264,17 +292,18 @@ def lab_file_size(file: LabFile) -> int:
 
 
 def read_rows(
-    file: LabFile, progress: Callable[[Position], None] | None = None, every: int = 1000
+    file: LabFile, policy: Policy, progress: Callable[[Position], None] | None = None, every: int = 1000
 ) -> Iterator[tuple[int, dict[str, Cell]]]:
     """Each data row of the file as (line, {column: cell}), the header being line 1; one row at a
-    time, never the whole file. Raises FileRefused for a file that cannot be read at all."""
+    time, never the whole file. Raises FileRefused for a file that cannot be read at all, or whose
+    header names a column `policy` does not allow."""
     with open_lab_file(file) as head:
         spreadsheet = head.read(len(XLSX_MAGIC)) == XLSX_MAGIC
     rows = _xlsx_rows(file) if spreadsheet else _csv_rows(file)
     header = next(rows, None)
     if header is None or not any(text_of(cell) for cell in header[0]):
         raise FileRefused("the file is empty: a header row naming the columns is required")
-    columns = map_header(header[0])
+    columns = map_header(header[0], policy)
     width = len(columns)
     count, done, total = 0, 0, header[2]
     for line, (cells, done, total) in enumerate(rows, start=2):

@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
-from serment.people import new_ref, register_all_in
+from serment.people import register_all_in
+from serment.reporting.cases import store_case
 from serment.reporting.exposures import store_exposures
 from serment.reporting.idempotency import remember, replay
+from serment.reporting.minimisation import case_report_problems
 from serment.reporting.results import store_result
-from serment.reporting.rules import CaseReport, check_report
-from serment.store.tables import CaseRow
+from serment.reporting.rules import CaseReport, ReportInvalid, report_problems
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,15 @@ def report_case(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> Receipt:
-    """Store a case report in one transaction, or raise with nothing stored.
+    """Store a case report in one transaction, or raise with nothing stored: ReportInvalid names every
+    rule it breaks and every field the policy does not allow it to carry.
 
     With an idempotency key, a retry of the same report gets the first receipt and stores nothing.
     """
-    check_report(report, platform.clock.now().date())
+    problems = report_problems(report, platform.clock.now().date())
+    problems += case_report_problems(platform.policy, report)
+    if problems:
+        raise ReportInvalid(problems)
     actor = request.actor.name
 
     def store(session: Session) -> Receipt:
@@ -53,24 +58,16 @@ def report_case(
         )
         guard(platform, session, request, "report", person.ref)
         now = platform.clock.now()
-        case = CaseRow(
-            ref=new_ref(),
-            person_ref=person.ref,
-            status=report.case.status,
-            onset_date=report.case.onset_date,
-            asymptomatic=report.case.asymptomatic,
-            hospitalised=report.case.hospitalised,
-            reported_by=actor,
-            reported_at=now,
-        )
-        session.add(case)
+        case = store_case(platform, session, request, person.ref, report.case, at=now)
         result = store_result(session, person.ref, report.result, request, now) if report.result else None
         contact_refs = [contact.ref for contact in contacts]
         receipt = Receipt(
             person.ref,
-            case.ref,
+            case,
             result,
-            store_exposures(session, request, person.ref, report.contacts, contact_refs, at=now),
+            store_exposures(
+                platform, session, request, person.ref, report.contacts, contact_refs=contact_refs, at=now
+            ),
         )
         if idempotency_key is not None and request_hash is not None:
             answer: dict[str, Any] = asdict(receipt)

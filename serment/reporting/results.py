@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
 from serment.people import PersonDetails, new_ref, register_all_in
+from serment.reporting.minimisation import result_problems
 from serment.reporting.rules import ReportInvalid, ResultInput, check_result
 from serment.store.tables import ResultRow
 
@@ -25,12 +26,16 @@ class ResultReceipt:
 def report_results(
     platform: Platform, request: Request, results: Sequence[tuple[PersonDetails, ResultInput]]
 ) -> list[ResultReceipt]:
-    """Store every result, each under its person (found or registered), all or none."""
+    """Store every result, each under its person (found or registered), all or none: ReportInvalid
+    names every rule broken and every field the policy does not allow."""
     today = platform.clock.now().date()
     problems = [
         problem
-        for number, (_, result) in enumerate(results)
-        for problem in check_result(result, today, f"{number}")
+        for number, (person, result) in enumerate(results)
+        for problem in (
+            check_result(result, today, f"{number}")
+            + result_problems(platform.policy, person, result, f"{number}")
+        )
     ]
     if problems:
         raise ReportInvalid(problems)

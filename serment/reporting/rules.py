@@ -14,6 +14,8 @@ STATUSES = ("suspected", "probable", "confirmed")
 TEST_TYPES = ("rt-pcr", "antigen", "serology")
 VALUES = ("positive", "negative", "indeterminate")
 SETTINGS = ("household", "work", "school", "health_care", "venue", "transport", "other")
+# Notes say what no field can, briefly: a longer text is more likely to hold what no one needs.
+NOTE_MAX_LENGTH = 1000
 
 
 class ReportInvalid(ValueError):
@@ -32,6 +34,7 @@ class CaseInput:
     onset_date: date | None
     asymptomatic: bool
     hospitalised: bool
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class ExposureInput:
     place_id: str | None = None
     proximity: str | None = None
     duration_minutes: int | None = None
+    notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,15 @@ def check_case(case: CaseInput, today: date, where: str = "case") -> list[tuple[
         problems.append((f"{where}.onset_date", "give the onset date, or set asymptomatic to true"))
     if case.onset_date is not None and case.asymptomatic:
         problems.append((f"{where}.asymptomatic", "an asymptomatic case has no onset date"))
+    problems += check_notes(case.notes, f"{where}.notes")
     return problems
+
+
+def check_notes(notes: str | None, where: str) -> list[tuple[str, str]]:
+    """Problems of free-text notes: longer than NOTE_MAX_LENGTH characters."""
+    if notes is not None and len(notes) > NOTE_MAX_LENGTH:
+        return [(where, f"at most {NOTE_MAX_LENGTH:,} characters (got {len(notes):,})")]
+    return []
 
 
 def check_result(result: ResultInput, today: date, where: str = "result") -> list[tuple[str, str]]:
@@ -130,6 +142,7 @@ def check_contacts(
             problems.append((f"{here}.exposure.date_from", "the exposure cannot end before it starts"))
         if exposure.duration_minutes is not None and exposure.duration_minutes < 0:
             problems.append((f"{here}.exposure.duration_minutes", "cannot be negative"))
+        problems += check_notes(exposure.notes, f"{here}.exposure.notes")
         keys = _keys(contact.person)
         if keys & index_keys:
             problems.append((f"{here}.person", "the contact is the person being reported"))
@@ -142,14 +155,12 @@ def check_contacts(
     return problems
 
 
-def check_report(report: CaseReport, today: date) -> None:
-    """Raise ReportInvalid naming every problem of the report, or return."""
+def report_problems(report: CaseReport, today: date) -> list[tuple[str, str]]:
+    """Every problem of the report's case, result and contacts."""
     problems = check_case(report.case, today)
     if report.result is not None:
         problems += check_result(report.result, today)
-    problems += check_contacts(report.person, report.contacts, today)
-    if problems:
-        raise ReportInvalid(problems)
+    return problems + check_contacts(report.person, report.contacts, today)
 
 
 def _keys(person: PersonDetails) -> set[str]:

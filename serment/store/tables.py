@@ -200,6 +200,8 @@ class CaseRow(Base):
     reported_by: Mapped[str] = mapped_column(String(64))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Free text, sealed under the person's data key and bound to ("cases", "notes", ref).
+    notes: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ExposureRow(Base):
@@ -218,6 +220,8 @@ class ExposureRow(Base):
     place_id: Mapped[str | None] = mapped_column(String(64), index=True)
     reported_by: Mapped[str] = mapped_column(String(64))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Free text, sealed under the contact's data key and bound to ("exposures", "notes", id).
+    notes: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class IdempotencyRow(Base):

@@ -9,7 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from serment.access import Request, guard
 from serment.installation import Installation
+from serment.people import open_for
+from serment.reporting import actor_named
 from serment.store.tables import AuditEventRow, CaseRow, DuplicatePairRow, ExposureRow, PersonRow, ResultRow
 from tests.conftest import Accounts
 from tests.people_data import Synthetic, people
@@ -31,6 +34,11 @@ def _married(person: Synthetic) -> dict[str, object]:
     body = person.payload(with_nir=False)
     body.pop("address")
     return {**body, "family_name": "Quesnel-Dauvergne"}
+
+
+def _tested(body: dict[str, object]) -> dict[str, object]:
+    """The person as a lab reports them: fr-2020 lets a result's person carry no e-mail address."""
+    return {name: value for name, value in body.items() if name != "email"}
 
 
 def _typo(person: Synthetic) -> dict[str, object]:
@@ -127,11 +135,15 @@ async def test_a_merge_moves_what_it_says_and_the_undo_moves_exactly_that_back(
     report = {
         "person": _married(CLARA),
         "case": CASE,
-        "contacts": [{"person": DAVID.payload(), "exposure": {"date": "2026-02-24", "setting": "household"}}],
+        "contacts": [
+            {"person": DAVID.contact_payload(), "exposure": {"date": "2026-02-24", "setting": "household"}}
+        ],
     }
     assert (await client.post("/api/v1/reports", json=report, headers=clinician)).status_code == 201
     lab = await client.post(
-        "/api/v1/results", json={**RESULT, "person": _married(CLARA)}, headers=accounts.headers("lab")
+        "/api/v1/results",
+        json={**RESULT, "person": _tested(_married(CLARA))},
+        headers=accounts.headers("lab"),
     )
     assert lab.status_code == 201
 
@@ -155,7 +167,9 @@ async def test_a_merge_moves_what_it_says_and_the_undo_moves_exactly_that_back(
 
     # Reported after the merge: stays with the person kept when the merge is undone.
     later = await client.post(
-        "/api/v1/results", json={**RESULT, "person": CLARA.payload()}, headers=accounts.headers("lab")
+        "/api/v1/results",
+        json={**RESULT, "person": CLARA.payload(with_email=False)},
+        headers=accounts.headers("lab"),
     )
     assert later.status_code == 201
     undone = await client.post(f"/api/v1/people/merges/{merge['id']}/undo", headers=clinician)
@@ -179,6 +193,72 @@ async def test_a_merge_moves_what_it_says_and_the_undo_moves_exactly_that_back(
             select(AuditEventRow.action).where(AuditEventRow.outcome == "ok", AuditEventRow.subject == kept)
         ).all()
     assert {"merge", "undo_merge"} <= set(actions)
+
+
+def _notes_of(installation: Installation, accounts: Accounts, ref: str) -> set[str]:
+    """The notes of the person's cases and of their exposures as a contact, opened under their key."""
+    platform = installation.platform
+    accounts.token("clinician")
+    request = Request(actor_named(platform, "clinician-1"), purpose="care")
+    opened = set()
+    with platform.transaction() as session:
+        access = guard(platform, session, request, "read", ref)
+        rows = [
+            ("cases", c.ref, c.notes)
+            for c in session.scalars(select(CaseRow).where(CaseRow.person_ref == ref))
+        ]
+        rows += [
+            ("exposures", str(e.id), e.notes)
+            for e in session.scalars(select(ExposureRow).where(ExposureRow.contact_ref == ref))
+        ]
+        for table, row, sealed in rows:
+            if sealed is not None:
+                opened.add(
+                    open_for(platform, session, access, table=table, column="notes", row=row, sealed=sealed)
+                )
+    return opened
+
+
+async def test_notes_follow_their_rows_through_a_merge_and_back_through_its_undo(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    clinician = accounts.headers("clinician")
+    kept, doubtful, pair_id = await _queued_pair(client, accounts, CLARA)
+    case = {**CASE, "notes": "Married last year: both names are hers."}
+    assert (
+        await client.post(
+            "/api/v1/reports", json={"person": _married(CLARA), "case": case}, headers=clinician
+        )
+    ).status_code == 201
+    as_contact = {
+        k: v
+        for k, v in _married(CLARA).items()
+        if k in ("family_name", "given_names", "birth_date", "sex", "phone")
+    }
+    exposure = {"date": "2026-02-24", "setting": "work", "notes": "Shares her office."}
+    named = {
+        "person": DAVID.payload(),
+        "case": CASE,
+        "contacts": [{"person": as_contact, "exposure": exposure}],
+    }
+    assert (await client.post("/api/v1/reports", json=named, headers=clinician)).status_code == 201
+    notes = {"Married last year: both names are hers.", "Shares her office."}
+    assert (_notes_of(installation, accounts, doubtful), _notes_of(installation, accounts, kept)) == (
+        notes,
+        set(),
+    )
+
+    merged = await client.post(
+        f"/api/v1/people/duplicates/{pair_id}/merge", json={"keep": kept}, headers=clinician
+    )
+    assert merged.status_code == 200, merged.text
+    assert _notes_of(installation, accounts, kept) == notes
+    undone = await client.post(f"/api/v1/people/merges/{merged.json()['id']}/undo", headers=clinician)
+    assert undone.status_code == 200, undone.text
+    assert (_notes_of(installation, accounts, doubtful), _notes_of(installation, accounts, kept)) == (
+        notes,
+        set(),
+    )
 
 
 async def test_a_pair_declared_distinct_is_closed_for_good(

@@ -4,6 +4,7 @@ good ones with partial), each file once and each sample once, over HTTP and the 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from serment.access import Platform, Request, operator
 from serment.access.oversight import verify_audit
 from serment.cli import app as cli
 from serment.installation import Installation, announce_start
+from serment.policy import load_policy
 from serment.reporting import (
     AlreadyImported,
     FileRefused,
@@ -206,6 +208,35 @@ def test_a_file_with_an_unknown_or_missing_column_is_refused_naming_it(
     with pytest.raises(FileRefused, match=message):
         import_results(platform, _lab(platform, accounts), _file(tmp_path, _csv(rows, header=header)))
     assert _count(installation, ResultRow) == 0
+
+
+@pytest.mark.anyio
+async def test_http_refuses_a_file_whose_column_the_policy_withholds_even_with_partial(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    rows = [[*row, person.email] for row, person in zip(_good_rows(), PEOPLE, strict=True)]
+    content = _csv(rows, header=[*COLUMNS, "Courriel"])
+    headers = {**accounts.headers("lab"), "Content-Type": "text/csv"}
+    for query in ("", "?partial=true"):
+        response = await client.post(f"/api/v1/imports{query}", content=content, headers=headers)
+        assert response.status_code == 422, response.text
+        assert (response.json()["title"], response.json()["detail"]) == (
+            "File refused",
+            "column 'Courriel' ('email'): the policy \"fr-2020\" does not allow an e-mail address for the "
+            "person of a result; remove the column and send the file again",
+        )
+    assert (_count(installation, ResultRow), _count(installation, PersonRow)) == (0, 0)
+
+
+def test_a_nir_column_refuses_the_file_under_a_policy_that_withholds_the_nir(
+    installation: Installation, platform: Platform, accounts: Accounts, tmp_path: Path
+) -> None:
+    vietnam = replace(platform, policy=load_policy("vn-2020"))
+    with pytest.raises(FileRefused, match=r"^column 'nir': the policy \"vn-2020\" does not allow a NIR for"):
+        import_results(vietnam, _lab(platform, accounts), _file(tmp_path, _csv(_good_rows())))
+    without_nir = _csv([row[1:] for row in _good_rows()], header=COLUMNS[1:])
+    report = import_results(vietnam, _lab(platform, accounts), _file(tmp_path, without_nir, "no-nir.csv"))
+    assert report.stored == 10
 
 
 @pytest.mark.anyio

@@ -22,7 +22,8 @@ LATE = {"date": "2026-03-05", "setting": "household"}
 AT_WORK = {"date_from": "2026-02-24", "date_to": "2026-02-26", "setting": "work", "place_id": "work-7"}
 FUTURE_ONSET = {"status": "confirmed", "onset_date": "2026-03-09"}
 VAGUE = {"date": "yesterday", "setting": "household"}
-BAD_KEY = {**HOUSEMATE.payload(), "nir": HOUSEMATE.nir[:-2] + "00"}
+SHOUTED = HOUSEMATE.family_name.upper()
+BAD_KEY = {**INDEX.payload(), "nir": INDEX.nir[:-2] + "00"}
 RESULT = {
     "sample_date": "2026-02-27",
     "result_date": "2026-02-28",
@@ -38,8 +39,8 @@ def _report(**changes: object) -> dict[str, object]:
         "case": {"status": "confirmed", "onset_date": "2026-02-27", "hospitalised": False},
         "result": RESULT,
         "contacts": [
-            {"person": HOUSEMATE.payload(), "exposure": EXPOSURE},
-            {"person": COLLEAGUE.payload(with_nir=False), "exposure": AT_WORK},
+            {"person": HOUSEMATE.contact_payload(), "exposure": EXPOSURE},
+            {"person": COLLEAGUE.contact_payload(), "exposure": AT_WORK},
         ],
     }  # fmt: skip
     report.update(changes)
@@ -108,20 +109,19 @@ async def test_a_retried_report_with_its_idempotency_key_is_stored_once(
         ({"case": FUTURE_ONSET}, "body.case.onset_date", "in the future"),
         ({"case": {"status": "confirmed"}}, "body.case.onset_date", "or set asymptomatic to true"),
         ({"case": {"status": "cured", "onset_date": "2026-02-27"}}, "body.case.status", ""),
-        ({"contacts": [{"person": HOUSEMATE.payload(), "exposure": LATE}]},
+        ({"contacts": [{"person": HOUSEMATE.contact_payload(), "exposure": LATE}]},
          "body.contacts.0.exposure.date", "is after the report"),
-        ({"contacts": [{"person": INDEX.payload(), "exposure": EXPOSURE}]},
+        ({"contacts": [{"person": INDEX.contact_payload(), "exposure": EXPOSURE}]},
          "body.contacts.0.person", "the contact is the person being reported"),
-        ({"contacts": [{"person": HOUSEMATE.payload(), "exposure": EXPOSURE},
-                       {"person": {**HOUSEMATE.payload(), "family_name": HOUSEMATE.family_name.upper()},
+        ({"contacts": [{"person": HOUSEMATE.contact_payload(), "exposure": EXPOSURE},
+                       {"person": {**HOUSEMATE.contact_payload(), "family_name": SHOUTED},
                         "exposure": EXPOSURE}]},
          "body.contacts.1.person", "the same person as contacts.0"),
-        ({"contacts": [{"person": BAD_KEY, "exposure": EXPOSURE}]},
-         "body.contacts.0.person.nir", "invalid control key"),
+        ({"person": BAD_KEY}, "body.person.nir", "invalid control key"),
         ({"person": {**INDEX.payload(), "birth_date": "2030-01-01"}}, "body.person.birth_date", ""),
         ({"result": {**RESULT, "result_date": "2026-02-20"}}, "body.result.result_date", "before the sample"),
         ({"symptoms": ["fever"]}, "body.symptoms", "Extra inputs are not permitted"),
-        ({"contacts": [{"person": HOUSEMATE.payload(), "exposure": VAGUE}]},
+        ({"contacts": [{"person": HOUSEMATE.contact_payload(), "exposure": VAGUE}]},
          "body.contacts.0.exposure.date", ""),
     ],
 )  # fmt: skip
@@ -168,13 +168,15 @@ async def test_a_lab_sends_one_or_many_results(
     client: httpx.AsyncClient, accounts: Accounts, installation: Installation
 ) -> None:
     lab = accounts.headers("lab")
-    one = await client.post("/api/v1/results", json={**RESULT, "person": INDEX.payload()}, headers=lab)
+    one = await client.post(
+        "/api/v1/results", json={**RESULT, "person": INDEX.payload(with_email=False)}, headers=lab
+    )
     assert one.status_code == 201, one.text
     many = await client.post(
         "/api/v1/results",
         json=[
-            {**RESULT, "person": HOUSEMATE.payload()},
-            {**RESULT, "value": "negative", "person": OTHER.payload()},
+            {**RESULT, "person": HOUSEMATE.payload(with_email=False)},
+            {**RESULT, "value": "negative", "person": OTHER.payload(with_email=False)},
         ],
         headers=lab,
     )
@@ -186,8 +188,8 @@ async def test_a_lab_sends_one_or_many_results(
     bad = await client.post(
         "/api/v1/results",
         json=[
-            {**RESULT, "person": COLLEAGUE.payload()},
-            {**RESULT, "sample_date": "2026-04-01", "person": OTHER.payload()},
+            {**RESULT, "person": COLLEAGUE.payload(with_email=False)},
+            {**RESULT, "sample_date": "2026-04-01", "person": OTHER.payload(with_email=False)},
         ],
         headers=lab,
     )
@@ -208,8 +210,8 @@ async def test_contacts_named_later_are_added_to_a_person(
     housemate = receipt["contacts"][0]
     added = await client.post(
         f"/api/v1/people/{housemate}/contacts",
-        json={"contacts": [{"person": OTHER.payload(), "exposure": {"date": "2026-02-28", "setting": "venue",
-                                                                   "place_id": "bar-12"}}]},
+        json={"contacts": [{"person": OTHER.contact_payload(),
+                            "exposure": {"date": "2026-02-28", "setting": "venue", "place_id": "bar-12"}}]},
         headers=accounts.headers("clinician"),
     )  # fmt: skip
     assert added.status_code == 201, added.text
@@ -218,7 +220,7 @@ async def test_contacts_named_later_are_added_to_a_person(
     assert (exposure.person_ref, exposure.contact_ref) == (housemate, added.json()["contacts"][0])
     refused = await client.post(
         f"/api/v1/people/{housemate}/contacts",
-        json={"contacts": [{"person": OTHER.payload(), "exposure": EXPOSURE}]},
+        json={"contacts": [{"person": OTHER.contact_payload(), "exposure": EXPOSURE}]},
         headers=accounts.headers("tracer"),
     )
     assert refused.status_code == 403

@@ -62,16 +62,19 @@ GUARDED = {
         body={
             "person": SUBJECT.payload(),
             "case": ONSET,
-            "contacts": [{"person": THIRD.payload(), "exposure": EXPOSURE}],
+            "contacts": [{"person": THIRD.contact_payload(), "exposure": EXPOSURE}],
         },
     ),
     ("POST", "/api/v1/results"): Guarded(
-        "report", frozenset({201}), {**RESULT, "person": SUBJECT.payload()}, requires=("register",)
+        "report",
+        frozenset({201}),
+        {**RESULT, "person": SUBJECT.payload(with_email=False)},
+        requires=("register",),
     ),
     ("POST", "/api/v1/people/{ref}/contacts"): Guarded(
         "report",
         frozenset({201}),
-        {"contacts": [{"person": THIRD.payload(), "exposure": EXPOSURE}]},
+        {"contacts": [{"person": THIRD.contact_payload(), "exposure": EXPOSURE}]},
         requires=("register",),
     ),
     ("GET", "/api/v1/cases"): Guarded("list", frozenset({200}), on_person=False),

@@ -1,4 +1,5 @@
-"""Promise 1: identities are sealed. 1,000 people go in through the API; then every file under the
+"""Promise 1: identities are sealed. 1,000 people go in through the API, 50 of them reported as cases
+with notes on the case and on a contact's exposure that quote identifiers; then every file under the
 data directory (database, WAL and SHM files, key store, logs, a backup, an audit export) is searched
 for each identifier in clear."""
 
@@ -23,6 +24,7 @@ from tests.security.scanner import scan
 
 pytestmark = pytest.mark.anyio
 COUNT = 1_000
+REPORTED = 50
 
 
 @pytest.fixture
@@ -64,6 +66,28 @@ async def test_no_identifier_is_stored_in_clear_anywhere_under_the_data_director
         assert read.status_code == 200
         refused = await client.get(f"/api/v1/people/{ref}", headers=accounts.headers("epidemiologist"))
         assert refused.status_code == 403
+    # Notes are free text: clinicians write identifiers in them, which must be sealed like the rest.
+    for index, contact in zip(population[:REPORTED], population[-REPORTED:], strict=True):
+        report = {
+            "person": index.payload(),
+            "case": {
+                "status": "confirmed",
+                "onset_date": "2026-02-27",
+                "notes": f"Call {index.given_names} {index.family_name} on {index.phone} or {index.email}.",
+            },
+            "contacts": [
+                {
+                    "person": contact.contact_payload(),
+                    "exposure": {
+                        "date": "2026-02-26",
+                        "setting": "household",
+                        "notes": f"Lives at {contact.address_line}, NIR {contact.nir}, {contact.email}.",
+                    },
+                }
+            ],
+        }
+        reported = await client.post("/api/v1/reports", json=report, headers=clinician)
+        assert reported.status_code == 201, reported.text
     # A rejected report must not leave its identity anywhere either (logs included).
     bad_key = {**population[0].payload(), "nir": population[0].nir[:-2] + "00"}
     assert (await client.post("/api/v1/people", json=bad_key, headers=clinician)).status_code == 422

@@ -22,6 +22,7 @@ from serment.installation import (
 from serment.people import IdentityUnavailable, read_person
 from serment.secrecy import KeyDestroyed
 from serment.settings import Settings
+from serment.store.tables import CaseRow
 from tests.conftest import Accounts
 from tests.people_data import people
 from tests.security.scanner import scan
@@ -80,6 +81,38 @@ async def test_an_expired_identity_stays_unreadable_after_restoring_an_older_bac
         assert [(t.category, t.month) for t in restored.keys.tombstones()] == [("identity", "2026-01")]
     finally:
         restored.close()
+
+
+async def test_notes_become_unreadable_with_the_identity_of_the_person_they_concern(
+    client: httpx.AsyncClient,
+    accounts: Accounts,
+    installation: Installation,
+    clock: FixedClock,
+) -> None:
+    clock.set(datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
+    report = {
+        "person": OLD.payload(),
+        "case": {"status": "confirmed", "onset_date": "2026-01-08", "notes": f"Call on {OLD.phone}."},
+    }
+    created = await client.post("/api/v1/reports", json=report, headers=accounts.headers("clinician"))
+    ref = created.json()["person"]
+    own = accounts.headers("patient", name="old", person_ref=ref)
+    before = await client.get(f"/fhir/Patient/{ref}/$everything", headers=own)
+    assert f"Call on {OLD.phone}." in before.text
+
+    clock.set(datetime(2026, 6, 15, tzinfo=UTC))
+    purge_installation(installation)
+    after = await client.get(f"/fhir/Patient/{ref}/$everything", headers=own)
+    assert after.status_code == 410
+    assert OLD.phone not in after.text
+    # The sealed notes are still in the case row, and no key left anywhere opens them.
+    with installation.database.read() as session:
+        case = session.get(CaseRow, created.json()["case"])
+        assert case is not None
+        assert case.notes is not None
+    with pytest.raises(KeyDestroyed):
+        installation.keys.epoch_key("identity", "2026-01")
+    assert scan(installation.data_dir, [OLD.phone]) == []
 
 
 async def test_a_copy_of_the_backup_taken_out_of_reach_still_cannot_revive_a_destroyed_key(

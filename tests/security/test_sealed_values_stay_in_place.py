@@ -1,5 +1,6 @@
 """Promise 1, attacked with write access to the database: a sealed value copied to another person,
-another column or another key version does not open, and the record is refused whole."""
+another column or another key version does not open, and the record is refused whole; so do notes
+copied to another case."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import update
 from serment.access import Actor, Request
 from serment.installation import Installation
 from serment.people import RecordTampered, read_person
-from serment.store.tables import PersonRow
+from serment.reporting.fhir import export_person
+from serment.store.tables import CaseRow, PersonRow
 from tests.conftest import Accounts
 from tests.people_data import people
 
@@ -93,3 +95,26 @@ async def test_one_flipped_bit_does_not_open(
     _overwrite(installation, alice, nir=bytes(sealed))
     with pytest.raises(RecordTampered, match="nir"):
         read_person(installation.platform, CLINICIAN, alice)
+
+
+async def test_notes_moved_to_another_case_do_not_open(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    alice, _ = await _two_people(client, accounts)
+    clinician = accounts.headers("clinician")
+    cases = []
+    for notes in ("First episode.", "Second episode: hospitalised."):
+        report = {
+            "person": ALICE.payload(),
+            "case": {"status": "confirmed", "onset_date": "2026-02-27", "notes": notes},
+        }
+        response = await client.post("/api/v1/reports", json=report, headers=clinician)
+        cases.append(response.json()["case"])
+    with installation.database.write() as session:
+        first, second = (session.get(CaseRow, ref) for ref in cases)
+        assert first is not None
+        assert second is not None
+        first.notes = second.notes
+    patient = Request(Actor(name="alice", role="patient", person_ref=alice), purpose="self")
+    with pytest.raises(RecordTampered, match=f"the sealed notes \\(cases {cases[0]}\\) of {alice}"):
+        export_person(installation.platform, patient, alice)

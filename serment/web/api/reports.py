@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from serment.people import PersonDetails
 from serment.reporting import (
+    NOTE_MAX_LENGTH,
     CaseInput,
     CaseReport,
     ContactInput,
@@ -33,6 +34,13 @@ Status = Literal["suspected", "probable", "confirmed"]
 # A name for the type, since ExposureIn has a field called `date`.
 Day = date
 Setting = Literal["household", "work", "school", "health_care", "venue", "transport", "other"]
+Notes = Annotated[
+    str | None,
+    Field(
+        max_length=NOTE_MAX_LENGTH,
+        description="Free text, sealed like an identity; only where the policy allows notes.",
+    ),
+]
 
 
 class CaseIn(BaseModel):
@@ -43,6 +51,7 @@ class CaseIn(BaseModel):
     onset_date: date | None = None
     asymptomatic: bool = False
     hospitalised: bool = False
+    notes: Notes = None
 
 
 class ResultIn(BaseModel):
@@ -68,6 +77,7 @@ class ExposureIn(BaseModel):
     place_id: str | None = Field(default=None, max_length=64)
     proximity: Literal["close", "distant"] | None = None
     duration_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 30)
+    notes: Notes = None
 
     @model_validator(mode="after")
     def _one_date(self) -> ExposureIn:
@@ -83,7 +93,9 @@ class ExposureIn(BaseModel):
         end = self.date or self.date_to
         if start is None or end is None:
             raise ValueError("the exposure has no date")
-        return ExposureInput(start, end, self.setting, self.place_id, self.proximity, self.duration_minutes)
+        return ExposureInput(
+            start, end, self.setting, self.place_id, self.proximity, self.duration_minutes, self.notes
+        )
 
 
 class ContactIn(BaseModel):
@@ -186,7 +198,7 @@ def post_report(
     case = body.case
     report = CaseReport(
         person=person,
-        case=CaseInput(case.status, case.onset_date, case.asymptomatic, case.hospitalised),
+        case=CaseInput(case.status, case.onset_date, case.asymptomatic, case.hospitalised, case.notes),
         result=_result(body.result) if body.result else None,
         contacts=tuple(
             ContactInput(d, c.exposure.to_input()) for d, c in zip(contacts, body.contacts, strict=True)

@@ -100,10 +100,10 @@ def get_everything(ref: Id, caller: Caller, installation: CurrentInstallation) -
 def post_observation(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """A result for the Patient `subject` names (Patient/<ref>, registered beforehand)."""
     platform = installation.platform
-    observation = validate(Observation, body, "Observation")
-    subject, result = result_input(observation, platform.clock.now().date()).value
+    mapped = result_input(validate(Observation, body, "Observation"), platform.clock.now().date())
+    subject, result = mapped.value
     ref = _stored(subject, "Observation.subject")
-    result_id = report_result_for(platform, caller, ref, result)
+    result_id = report_result_for(platform, caller, ref, result, mapped.elements)
     return _created(observation_resource(result_id, ref, result))
 
 
@@ -111,20 +111,22 @@ def post_observation(body: Resource, caller: Caller, installation: CurrentInstal
 def post_condition(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """A confirmed (840539006) or suspected (840544004) case of the Patient `subject` names."""
     platform = installation.platform
-    condition = validate(Condition, body, "Condition")
-    subject, case = case_input(condition, platform.clock.now().date()).value
+    mapped = case_input(validate(Condition, body, "Condition"), platform.clock.now().date())
+    subject, case = mapped.value
     ref = _stored(subject, "Condition.subject")
-    return _created(condition_resource(report_case_for(platform, caller, ref, case), ref, case))
+    return _created(
+        condition_resource(report_case_for(platform, caller, ref, case, mapped.elements), ref, case)
+    )
 
 
 @router.post("/RelatedPerson", status_code=HTTPStatus.CREATED, summary="Add a contact of a Patient")
 def post_related_person(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """A contact (Serment's RelatedPerson profile) of the index case `patient` names."""
     platform = installation.platform
-    related = validate(RelatedPerson, body, "RelatedPerson")
-    index, contact = contact_input(related, platform.clock.now().date()).value
+    mapped = contact_input(validate(RelatedPerson, body, "RelatedPerson"), platform.clock.now().date())
+    index, contact = mapped.value
     ref = _stored(index, "RelatedPerson.patient")
-    contact_ref = add_contact_for(platform, caller, ref, contact)
+    contact_ref = add_contact_for(platform, caller, ref, contact, mapped.elements)
     resource = related_person_resource(contact_ref, ref, contact.exposure, contact.person)
     return _created(resource)
 
@@ -148,7 +150,7 @@ def post_bundle(body: Resource, caller: Caller, installation: CurrentInstallatio
             400,
         )
     platform = installation.platform
-    entries = plan_bundle(body, platform.clock.now().date())
+    entries = plan_bundle(body, platform.clock.now().date(), platform.policy)
     kind = str(body["type"])
     if kind == "transaction":
         run_transaction(platform, caller, entries)

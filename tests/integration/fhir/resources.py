@@ -62,8 +62,9 @@ def condition(subject: str, *, code: str = "840539006", onset: str = "2026-02-26
 
 
 def related_person(index: str, person: Synthetic, *, setting: str = "household") -> dict[str, Any]:
-    """A contact of `index` in Serment's RelatedPerson profile."""
-    resource = patient(person)
+    """A contact of `index` in Serment's RelatedPerson profile, with what fr-2020 lets a contact carry
+    (no NIR)."""
+    resource = patient(person, with_nir=False)
     resource.update(
         {
             "resourceType": "RelatedPerson",

@@ -1,6 +1,7 @@
-"""The shared FHIR test data, read in place: every Synthea COVID-19 bundle is accepted and its
-positive patients become confirmed cases; every official R4 example Patient, Observation,
-Condition and RelatedPerson is stored or refused with an OperationOutcome, never a 5xx."""
+"""The shared FHIR test data, read in place: every Synthea COVID-19 bundle is accepted under both
+presets (what their minimisation withholds, Synthea does not send) and its positive patients become
+confirmed cases; every official R4 example Patient, Observation, Condition and RelatedPerson is
+stored or refused with an OperationOutcome, never a 5xx."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import distinct, func, select
 
 from serment.installation import Installation
+from serment.settings import Settings
 from serment.store.tables import CaseRow, PersonRow
 from tests.conftest import Accounts
 from tests.integration.fhir.resources import FHIR_JSON, TESTDATA, shared_folder
@@ -20,6 +22,13 @@ from tests.integration.fhir.resources import FHIR_JSON, TESTDATA, shared_folder
 pytestmark = pytest.mark.anyio
 DETECTED = "260373001"
 EXAMPLE_TYPES = ("Patient", "Observation", "Condition", "RelatedPerson")
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str | None) -> Settings:
+    """Settings of a fresh installation under the preset a test names (fr-2020 unless parametrized)."""
+    preset = getattr(request, "param", "fr-2020")
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, policy=preset)
 
 
 def _positive_patients(bundle: dict[str, Any]) -> set[str]:
@@ -36,9 +45,11 @@ def _positive_patients(bundle: dict[str, Any]) -> set[str]:
     }
 
 
+@pytest.mark.parametrize("settings", ["fr-2020", "vn-2020"], indirect=True)
 async def test_every_synthea_bundle_is_accepted_and_positives_become_confirmed_cases(
-    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation, settings: Settings
 ) -> None:
+    assert installation.platform.policy.name == settings.policy
     files = sorted(shared_folder("synthea-covid19").glob("*.json"))
     patients, positives = 0, 0
     for path in files:

@@ -24,7 +24,7 @@ def test_the_audit_self_and_administration_can_never_be_opposable(purpose: str) 
 def _toml(document: dict[str, object]) -> str:
     # JSON values are valid TOML values for these types; the tables are written out by hand.
     lines = [f"name = {json.dumps(document['name'])}", f"description = {json.dumps(document['description'])}"]
-    for section in ("roles", "purposes", "retention"):
+    for section in ("roles", "purposes", "retention", "minimisation"):
         for key, table in document[section].items():  # type: ignore[attr-defined]
             lines.append(f"[{section}.{key}]")
             lines.extend(f"{field} = {json.dumps(value)}" for field, value in table.items())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from serment.policy import CATEGORIES, PURPOSES, ROLES, load_policy, preset_names
+from serment.policy import CATEGORIES, FIELDS, PURPOSES, REPORT_KINDS, ROLES, load_policy, preset_names
 from serment.policy.loader import PRESETS
 from serment.settings import POLICY_PRESETS
 
@@ -83,3 +83,26 @@ def test_every_description_is_one_plain_sentence(name: str) -> None:
     for description in descriptions:
         assert description.endswith(".")
         assert description.count(". ") == 0, description
+
+
+def test_fr_2020_keeps_the_nir_and_e_mail_of_contacts_and_the_e_mail_of_tested_people_out() -> None:
+    policy = load_policy("fr-2020")
+    assert policy.may_carry("contact", "person") == {
+        "family_name",
+        "given_names",
+        "birth_date",
+        "sex",
+        "phone",
+    }
+    assert "email" not in policy.may_carry("result", "person")
+    assert {"nir", "phone", "address"} <= policy.may_carry("result", "person")
+    assert policy.may_carry("case", "person") == set(FIELDS["person"])
+    assert policy.may_carry("vaccination", "person") == frozenset()
+    assert "notes" in policy.may_carry("case", "case") & policy.may_carry("contact", "exposure")
+
+
+def test_vn_2020_carries_no_nir_and_no_e_mail_but_the_address_of_contacts() -> None:
+    policy = load_policy("vn-2020")
+    for kind in REPORT_KINDS:
+        assert not {"nir", "email"} & policy.may_carry(kind, "person"), kind
+    assert {"address", "phone"} <= policy.may_carry("contact", "person")

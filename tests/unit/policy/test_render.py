@@ -40,6 +40,16 @@ def test_the_retention_table_says_how_long_and_from_when() -> None:
     assert "| audit | the audit log of every access | 36 months | the record's own date |" in document
 
 
+def test_the_minimisation_table_says_what_each_part_of_each_report_may_and_never_carries() -> None:
+    document = render_markdown(FR)
+    assert "| report | part | may carry | never carries |" in document
+    assert (
+        "| contact | person | family_name, given_names, birth_date, sex, phone | nir, address, email, "
+        "external_ref |"
+    ) in document
+    assert "| case | case | status, onset_date, asymptomatic, hospitalised, notes | - |" in document
+
+
 @pytest.mark.parametrize("name", ["fr-2020", "vn-2020"])
 def test_the_markdown_ends_with_one_newline(name: str) -> None:
     assert render_markdown(load_policy(name)).endswith("|\n")
@@ -61,6 +71,7 @@ def test_render_tables_gives_one_rich_table_per_section() -> None:
         "Grants",
         "Actions",
         "Retention",
+        "Minimisation",
         "Prohibited purposes",
     ]
     assert tables[2].row_count == len(ROLES)

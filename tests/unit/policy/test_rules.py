@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from serment.policy import CATEGORIES, PURPOSES, ROLES, PolicyError, load_policy
+from serment.policy import CATEGORIES, FIELDS, PURPOSES, REPORT_PARTS, ROLES, PolicyError, load_policy
 
 MEDICAL = {role: "false" if role in {"admin", "reviewer", "dpo"} else "true" for role in ROLES}
 RELATIONSHIPS = {**dict.fromkeys(PURPOSES, "none"), "tracing": "assigned", "self": "self"}
 MONTHS = dict.fromkeys(CATEGORIES, "6")
+# Every field for every part of every kind of report, as TOML arrays.
+CARRIED = {kind: {part: json.dumps(FIELDS[part]) for part in parts} for kind, parts in REPORT_PARTS.items()}
 
 THE_ROLES = "admin, clinician, lab, tracer, epidemiologist, producer, researcher, reviewer, dpo and patient"
 THE_PURPOSES = "care, tracing, surveillance, research, audit, self and administration"
@@ -19,6 +21,7 @@ THE_ACTIONS = "register, read, update, merge, report, erase, list, export, histo
     "manage_users, manage_keys and backup"
 )
 THE_CATEGORIES = "identity, results, cases, contacts, tracing_tasks, audit and surveillance"
+THE_PERSON_FIELDS = "nir, family_name, given_names, birth_date, sex, address, phone, email and external_ref"
 PROHIBITED = "insurance, employment, marketing, credit and law_enforcement can be granted to no one"
 
 
@@ -37,6 +40,7 @@ def policy_toml(
     purposes: dict[str, str] = RELATIONSHIPS,
     grants: str = GRANTS,
     retention: dict[str, str] = MONTHS,
+    minimisation: dict[str, dict[str, str]] = CARRIED,
 ) -> str:
     """A valid small policy, or an invalid one when a test overrides a part with a bad value."""
     parts = ['name = "test"\ndescription = "A small policy for tests."\n']
@@ -49,7 +53,17 @@ def policy_toml(
     ]
     parts.append(grants)
     parts += [f'[retention.{name}]\nmonths = {value}\nafter = "event"\n' for name, value in retention.items()]
+    parts += [
+        f"[minimisation.{kind}]\n" + "".join(f"{part} = {fields}\n" for part, fields in lists.items())
+        for kind, lists in minimisation.items()
+    ]
     return "\n".join(parts)
+
+
+def carrying(kind: str, part: str, fields: list[str] | str) -> dict[str, dict[str, str]]:
+    """The test policy's minimisation with the `part` of a `kind` report carrying `fields` instead."""
+    written = fields if isinstance(fields, str) else json.dumps(fields)
+    return {**CARRIED, kind: {**CARRIED[kind], part: written}}
 
 
 def without(mapping: dict[str, str], key: str) -> dict[str, str]:
@@ -208,6 +222,58 @@ REFUSALS = [
         "retention: the category 'contacts' has no retention rule; add a [retention.contacts] table with "
         'months and after = "last_event" or "event"',
         id="missing-category",
+    ),
+    pytest.param(
+        policy_toml(minimisation={**CARRIED, "vaccination": {"person": '["family_name"]'}}),
+        "minimisation.vaccination: 'vaccination' is not a kind of report Serment knows; the kinds are "
+        "case, result and contact",
+        id="unknown-kind-of-report",
+    ),
+    pytest.param(
+        policy_toml(minimisation={k: v for k, v in CARRIED.items() if k != "contact"}),
+        "minimisation: the contact report is not listed; add a [minimisation.contact] table with "
+        "person = [...] and exposure = [...], the fields each may carry",
+        id="missing-kind-of-report",
+    ),
+    pytest.param(
+        policy_toml(minimisation={**CARRIED, "result": {**CARRIED["result"], "exposure": "[]"}}),
+        "minimisation.result.exposure: 'exposure' is not a part of a result report; its parts are person "
+        "and result",
+        id="unknown-part",
+    ),
+    pytest.param(
+        policy_toml(minimisation={**CARRIED, "case": {"person": CARRIED["case"]["person"]}}),
+        "minimisation.case: the case report has no list for its case; add case = [...] with the fields it "
+        "may carry",
+        id="missing-part",
+    ),
+    pytest.param(
+        policy_toml(minimisation=carrying("contact", "person", [*FIELDS["person"][1:5], "nir", "ssn"])),
+        f"minimisation.contact.person[5]: 'ssn' is not a person field Serment knows; the person fields "
+        f"are {THE_PERSON_FIELDS}",
+        id="unknown-field",
+    ),
+    pytest.param(
+        policy_toml(minimisation=carrying("result", "person", [*FIELDS["person"], "phone"])),
+        "minimisation.result.person[9]: lists the field 'phone' twice; keep one",
+        id="field-twice",
+    ),
+    pytest.param(
+        policy_toml(minimisation=carrying("contact", "person", ["family_name", "given_names", "phone"])),
+        "minimisation.contact.person: must list birth_date and sex, which no policy may withhold: a person "
+        "cannot be registered without their names, birth date and sex",
+        id="identity-withheld",
+    ),
+    pytest.param(
+        policy_toml(minimisation=carrying("contact", "exposure", ["date", "place_id"])),
+        "minimisation.contact.exposure: must list setting, which no policy may withhold: an exposure needs "
+        "its date and setting",
+        id="setting-withheld",
+    ),
+    pytest.param(
+        policy_toml(minimisation=carrying("case", "case", '"all"')),
+        "minimisation.case.case: Input should be a valid tuple (got 'all')",
+        id="fields-not-a-list",
     ),
 ]
 

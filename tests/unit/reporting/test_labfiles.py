@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
+from serment.policy import FIELDS, REPORT_PARTS, load_policy
 from serment.reporting.labfiles import (
     BadRow,
     FileRefused,
@@ -24,6 +25,13 @@ from serment.secrecy.spool import CHUNK
 from tests.people_data import people
 
 TODAY = date(2026, 3, 2)
+FR = load_policy("fr-2020")
+# A policy letting results carry every field, to read every column Serment knows.
+EVERY_FIELD = FR.model_copy(
+    update={
+        "minimisation": {kind: {part: FIELDS[part] for part in parts} for kind, parts in REPORT_PARTS.items()}
+    }
+)
 PERSON = people(1, seed=5)[0]
 ROW = {
     "nir": PERSON.nir,
@@ -58,7 +66,7 @@ def test_header_names_map_to_columns_whatever_their_case_or_accents(
 ) -> None:
     required = ["family_name", "given_names", "birth_date", "sex", "sample_date", "test_type", "value"]
     extra = [column for column in required if column not in columns]
-    assert map_header([*header, *extra])[: len(columns)] == columns
+    assert map_header([*header, *extra], EVERY_FIELD)[: len(columns)] == columns
 
 
 @pytest.mark.parametrize(
@@ -75,11 +83,27 @@ def test_a_header_with_unknown_repeated_or_missing_columns_is_refused_naming_the
     header: list[str], message: str
 ) -> None:
     with pytest.raises(FileRefused, match=message):
-        map_header(header)
+        map_header(header, FR)
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("courriel", "column 'courriel' ('email'): the policy \"fr-2020\" does not allow an e-mail address "
+         "for the person of a result; remove the column and send the file again"),
+        ("email", "column 'email': the policy \"fr-2020\" does not allow an e-mail address for the person "
+         "of a result; remove the column and send the file again"),
+    ],
+)  # fmt: skip
+def test_a_column_the_policy_withholds_refuses_the_whole_file_naming_it(header: str, message: str) -> None:
+    with pytest.raises(FileRefused) as refused:
+        map_header([*ROW, header], FR)
+    assert str(refused.value) == message
+    assert map_header([*ROW, header], EVERY_FIELD)[-1] == "email"
 
 
 def test_trailing_empty_header_cells_are_ignored() -> None:
-    assert map_header([*ROW, None, ""]) == list(ROW)
+    assert map_header([*ROW, None, ""], FR) == list(ROW)
 
 
 @pytest.mark.parametrize(
@@ -171,13 +195,13 @@ def _csv(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
 def test_csv_rows_come_with_their_spreadsheet_line_numbers_and_either_separator(tmp_path: Path) -> None:
     text = "\ufeffNom;Prénom;date_naissance;sexe;date_prelevement;type_test;resultat\r\n"
     text += "A;B;01/02/1990;F;2026-02-27;PCR;positif\r\n\r\n;;;;;;\r\nC;D;1990-02-01;M;2026-02-27;TAG;N\r\n"
-    lines = [(line, cells["family_name"]) for line, cells in read_rows(_csv(tmp_path, text))]
+    lines = [(line, cells["family_name"]) for line, cells in read_rows(_csv(tmp_path, text), FR)]
     assert lines == [(2, "A"), (5, "C")]
 
 
 def test_a_row_with_more_cells_than_the_header_is_a_bad_row(tmp_path: Path) -> None:
     text = ",".join(ROW) + "\n" + ",".join(str(v) for v in ROW.values()) + ",surplus\n"
-    [(line, cells)] = list(read_rows(_csv(tmp_path, text)))
+    [(line, cells)] = list(read_rows(_csv(tmp_path, text), FR))
     parsed = parse_row(line, cells, TODAY)
     assert isinstance(parsed, BadRow)
     assert parsed.problems == (("row", "10 cells, but the header names 9 columns"),)
@@ -195,7 +219,7 @@ def test_unreadable_files_are_refused_whole(tmp_path: Path, content: bytes, mess
     path = tmp_path / "file"
     path.write_bytes(content)
     with pytest.raises(FileRefused, match=message):
-        list(read_rows(path))
+        list(read_rows(path, FR))
 
 
 def test_xlsx_rows_are_read_from_the_first_sheet_with_native_dates_and_numbers(tmp_path: Path) -> None:
@@ -206,7 +230,7 @@ def test_xlsx_rows_are_read_from_the_first_sheet_with_native_dates_and_numbers(t
     sheet.append([int(PERSON.nir), *list(ROW.values())[1:], 69003, "Lyon", "1 rue A"])
     sheet.cell(row=3, column=6, value=datetime(2026, 2, 27, tzinfo=UTC).replace(tzinfo=None))
     book.save(tmp_path / "results.xlsx")
-    rows = list(read_rows(tmp_path / "results.xlsx"))
+    rows = list(read_rows(tmp_path / "results.xlsx", FR))
     assert [line for line, _ in rows] == [2, 3]
     assert isinstance(parse_row(*rows[0], TODAY), BadRow)
     good = parse_row(*rows[1], TODAY)
@@ -243,6 +267,6 @@ def test_a_file_reads_the_same_from_an_upload_spool_as_from_its_path(tmp_path: P
         for start in range(0, len(content), 10_000):
             spool.write(content[start : start + 10_000])
         spool.finish()
-        assert list(read_rows(spool, moves.append)) == list(read_rows(path))
+        assert list(read_rows(spool, FR, moves.append)) == list(read_rows(path, FR))
     assert moves[-1] == Position(3000, moves[-1].total, moves[-1].total)
     assert moves[-1].total == (len(content) if kind == "csv" else 3001)

@@ -13,7 +13,7 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.relatedperson import RelatedPerson
 
 from serment.people import person_details
-from serment.reporting import ContactInput, ExposureInput
+from serment.reporting import CaseInput, ContactInput, ExposureInput
 from serment.reporting.fhir_mapping import (
     SARS_COV_2_TESTS,
     FhirInvalid,
@@ -25,7 +25,7 @@ from serment.reporting.fhir_mapping import (
     result_input,
     validate,
 )
-from serment.reporting.fhir_resources import related_person_resource
+from serment.reporting.fhir_resources import condition_resource, related_person_resource
 
 TODAY = date(2026, 3, 2)
 NIR = "285057800608441"
@@ -161,3 +161,75 @@ def test_a_contact_without_the_exposure_extension_is_told_what_is_needed() -> No
     with pytest.raises(FhirInvalid) as refused:
         contact_input(RelatedPerson.model_validate(resource), TODAY)
     assert refused.value.issues[0].expression == "RelatedPerson.extension"
+
+
+def test_notes_round_trip_through_the_condition_and_the_exposure_extension() -> None:
+    case = CaseInput("confirmed", date(2026, 2, 25), False, False, "Lives with a frail grandmother.")
+    subject, mapped = case_input(Condition.model_validate(condition_resource("c", "abc", case)), TODAY).value
+    assert (subject, mapped) == (Subject("Patient/abc"), case)
+    exposure = ExposureInput(date(2026, 2, 24), date(2026, 2, 26), "work", notes="Shares the night shift.")
+    person = person_details(
+        nir=None, family_name="Durand", given_names="Paul", birth_date="2016-09-01", sex="M", today=TODAY
+    )
+    resource = related_person_resource("x", "abc", exposure, person)
+    assert contact_input(RelatedPerson.model_validate(resource), TODAY).value[1].exposure == exposure
+
+
+def test_several_condition_notes_are_kept_as_one_text_and_a_result_note_is_not_stored() -> None:
+    condition = Condition.model_validate(
+        {
+            "resourceType": "Condition",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "840539006"}]},
+            "subject": {"reference": "Patient/abc"},
+            "onsetDateTime": "2026-02-25",
+            "note": [{"text": "Deaf: call by text."}, {"text": " "}, {"text": "Works nights."}],
+        }
+    )
+    assert case_input(condition, TODAY).value[1].notes == "Deaf: call by text.\n\nWorks nights."
+    observation = _observation("94500-6", {**_snomed("260373001"), "note": [{"text": "haemolysed"}]})
+    mapped = result_input(observation, TODAY)
+    assert [(note.severity, note.expression) for note in mapped.notes] == [
+        ("information", "Observation.note")
+    ]
+    assert "haemolysed" not in repr(mapped.value)
+
+
+def test_too_long_notes_and_late_exposures_are_located_at_their_element() -> None:
+    long = CaseInput("confirmed", date(2026, 2, 25), False, False, "x" * 1001)
+    with pytest.raises(FhirInvalid) as refused:
+        case_input(Condition.model_validate(condition_resource("c", "abc", long)), TODAY)
+    assert [(i.expression, i.diagnostics) for i in refused.value.issues] == [
+        ("Condition.note", "at most 1,000 characters (got 1,001)")
+    ]
+    late = ExposureInput(date(2026, 3, 5), date(2026, 3, 5), "household", notes="y" * 1001)
+    resource = related_person_resource("x", "abc", late, person_details(
+        nir=None, family_name="Durand", given_names="Paul", birth_date="2016-09-01", sex="M", today=TODAY
+    ))  # fmt: skip
+    with pytest.raises(FhirInvalid) as refused:
+        contact_input(RelatedPerson.model_validate(resource), TODAY)
+    at = "RelatedPerson.extension('https://serment.invalid/fhir/StructureDefinition/exposure')"
+    assert [i.expression for i in refused.value.issues] == [
+        f"{at}.extension('date')",
+        f"{at}.extension('note')",
+    ]
+
+
+def test_the_mapping_says_which_element_carried_each_identifier() -> None:
+    patient = Patient.model_validate(
+        {
+            "resourceType": "Patient",
+            "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.8", "value": NIR}],
+            "name": [{"family": "Durand", "given": ["Élodie"]}],
+            "gender": "female",
+            "birthDate": "1985-05-12",
+            "telecom": [{"system": "fax", "value": "0400"}, {"system": "email", "value": "e@durand.example"}],
+            "address": [{"city": "Lyon"}, {"line": ["1 rue A"], "postalCode": "69003", "city": "Lyon"}],
+        }
+    )
+    elements = patient_details(patient, TODAY).elements
+    assert elements == {
+        "person.nir": "Patient.identifier[0].value",
+        "person.address": "Patient.address[1]",
+        "person.phone": "Patient.telecom",
+        "person.email": "Patient.telecom[1]",
+    }
