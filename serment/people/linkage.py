@@ -133,7 +133,10 @@ class Neighbours:
     one query, the records in one more, each record opened once, when first compared, and the name
     counts read once for each name."""
 
-    def __init__(self, platform: Platform, session: Session, profiles: Sequence[Profile]) -> None:
+    def __init__(
+        self, platform: Platform, session: Session, profiles: Sequence[Profile], *, all_with_nir: bool = False
+    ) -> None:
+        """`all_with_nir`: every identity of the batch has a NIR, so people with one are not read."""
         self._platform, self._session = platform, session
         wanted = sorted({_key(platform, text) for profile in profiles for text in blocking_texts(profile)})
         self._refs: dict[str, set[str]] = {}
@@ -150,6 +153,8 @@ class Neighbours:
                 PersonRow.expired_at.is_(None),
                 PersonRow.merged_into.is_(None),
             )
+            if all_with_nir:
+                live = live.where(PersonRow.nir_pseudonym.is_(None))
             self._people.update((person.ref, person) for person in session.scalars(live))
         self._profiles: dict[str, Profile | None] = {}
         self._rarity = _Rarity(platform, session)

@@ -164,8 +164,9 @@ class _Batch:
         if self._neighbours is None:
             # Read once for the whole batch, at the first identity not found exactly.
             self._neighbours = linkage.Neighbours(
-                self.platform, self.session, [each.profile for each in self.wanted]
-            )
+                self.platform, self.session, [each.profile for each in self.wanted],
+                all_with_nir=all(each.nir_pseudonym is not None for each in self.wanted),
+            )  # fmt: skip
         matches = linkage.find_matches(
             self.platform, self.session, wanted.profile, with_nir=wanted.nir_pseudonym is not None,
             pending=[(person, earlier.profile) for person, earlier, _ in self.created],
