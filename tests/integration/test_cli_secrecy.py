@@ -71,7 +71,10 @@ def test_an_account_gets_a_password_and_a_token_shown_once(runner: CliRunner, da
     assert printed.startswith("srm_")
     database = (Path(data_dir) / "serment.db").read_bytes()
     assert printed.encode() not in database
-    assert printed.split("_")[-1].encode() not in database
+    # srm_<id>_<secret>: the secret is URL-safe base64, which has underscores of its own.
+    secret = printed.split("_", 2)[2]
+    assert len(secret) == 43
+    assert secret.encode() not in database
     assert password.encode() not in database
 
 
