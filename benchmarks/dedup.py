@@ -30,9 +30,9 @@ from sqlalchemy import select
 from serment.access import Actor, Platform, Request
 from serment.clock import FixedClock
 from serment.demo.population import Population, generate_population
-from serment.demo.rereports import Rereport, rereports, with_namesakes
+from serment.demo.rereports import Rereport, details_of, rereports, with_namesakes
 from serment.installation import initialise, open_installation
-from serment.people import Address, PersonDetails, person_details, register_person
+from serment.people import PersonDetails, register_person
 from serment.people.linkage import Match, find_matches, profile_of
 from serment.people.matching import LINK_AT, REVIEW_AT
 from serment.settings import Settings
@@ -77,21 +77,6 @@ class Scored:
     """An identity's comparisons with the people registered before it: (ref, match) best first."""
 
     matches: tuple[Match, ...]
-
-
-def details_of(payload: dict[str, object], today: date) -> PersonDetails:
-    """The details a clinician's form would send for this payload."""
-    address = payload.get("address")
-    nir = payload.get("nir")
-    return person_details(
-        nir=None if nir is None else str(nir),
-        family_name=str(payload["family_name"]),
-        given_names=str(payload["given_names"]),
-        birth_date=str(payload["birth_date"]),
-        sex=str(payload["sex"]),
-        address=Address(**address) if isinstance(address, dict) else None,
-        today=today,
-    )
 
 
 def scored(platform: Platform, details: PersonDetails) -> Scored:

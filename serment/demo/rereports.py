@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from serment.demo.population import Household, Person, Population
+from serment.people import Address, PersonDetails, person_details
 
 # Neighbouring keys on a French AZERTY keyboard, for typos.
 _AZERTY_ROWS = ("azertyuiop", "qsdfghjklm", "wxcvbn")
@@ -61,6 +62,21 @@ def rereports(population: Population, count: int, seed: int) -> list[Rereport]:
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
     chosen = rng.sample(range(len(population.people)), min(count, len(population.people)))
     return [_rereport(population, index, rng) for index in chosen]
+
+
+def details_of(payload: dict[str, object], today: date) -> PersonDetails:
+    """The details a clinician's form would send for this identity payload."""
+    address = payload.get("address")
+    nir = payload.get("nir")
+    return person_details(
+        nir=None if nir is None else str(nir),
+        family_name=str(payload["family_name"]),
+        given_names=str(payload["given_names"]),
+        birth_date=str(payload["birth_date"]),
+        sex=str(payload["sex"]),
+        address=Address(**address) if isinstance(address, dict) else None,
+        today=today,
+    )
 
 
 def _rereport(population: Population, index: int, rng: random.Random) -> Rereport:

@@ -10,27 +10,13 @@ from sqlalchemy import select
 
 from serment.access import Actor, Platform, Request
 from serment.demo.population import generate_population
-from serment.demo.rereports import Rereport, rereports, with_namesakes
-from serment.people import Address, PersonDetails, person_details, register_person
+from serment.demo.rereports import Rereport, details_of, rereports, with_namesakes
+from serment.people import register_person
 from serment.store.tables import DuplicatePairRow
 
 START = date(2026, 1, 5)
 CLINICIAN = Request(Actor(name="clinician-1", role="clinician"), purpose="care")
 SEED = 11
-
-
-def _details(payload: dict[str, object]) -> PersonDetails:
-    address = payload.get("address")
-    nir = payload.get("nir")
-    return person_details(
-        nir=None if nir is None else str(nir),
-        family_name=str(payload["family_name"]),
-        given_names=str(payload["given_names"]),
-        birth_date=str(payload["birth_date"]),
-        sex=str(payload["sex"]),
-        address=Address(**address) if isinstance(address, dict) else None,
-        today=START,
-    )
 
 
 def _open_pairs(platform: Platform) -> set[tuple[str, str]]:
@@ -50,14 +36,16 @@ def test_precision_recall_and_queue_size_stay_above_their_floors(platform: Platf
     false_links = 0
     for person in population.people:
         registered = register_person(
-            platform, CLINICIAN, _details(person.identity_payload(population.households[person.household]))
+            platform,
+            CLINICIAN,
+            details_of(person.identity_payload(population.households[person.household]), START),
         )
         refs.append(registered.ref)
         false_links += not registered.created
     true_links = 0
     true_pairs = set()
     for report in reports:
-        registered = register_person(platform, CLINICIAN, _details(report.payload))
+        registered = register_person(platform, CLINICIAN, details_of(report.payload, START))
         truth = refs[report.index]
         if registered.ref == truth:
             true_links += 1
