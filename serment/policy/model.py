@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from serment.policy.minimisation import minimisation_problems
+from serment.policy.tracing import TracingRules, tracing_problems
 
 ROLES: tuple[str, ...] = (
     "admin",
@@ -54,6 +55,7 @@ ACTION_MEANINGS: dict[str, str] = {
     "report": "report test results, cases and contacts",
     "erase": "erase a person's data",
     "list": "see pseudonymous lists",
+    "investigate": "open, follow and close cluster investigations",
     "export": "export a person's data",
     "history": "see a person's access history",
     "oppose": "register or withdraw a person's oppositions",
@@ -65,7 +67,7 @@ ACTION_MEANINGS: dict[str, str] = {
 ACTIONS: tuple[str, ...] = tuple(ACTION_MEANINGS)
 # Actions that reveal medical or identity data: never granted to a role with `medical = false`.
 MEDICAL_ACTIONS: frozenset[str] = frozenset(
-    {"register", "read", "update", "merge", "report", "list", "export"}
+    {"register", "read", "update", "merge", "report", "list", "investigate", "export"}
 )
 
 CATEGORY_MEANINGS: dict[str, str] = {
@@ -205,12 +207,14 @@ class Policy(BaseModel):
     retention: dict[str, RetentionRule]
     # Minimisation: the fields each part of each kind of report may carry (see minimisation.py).
     minimisation: dict[str, dict[str, tuple[StrictStr, ...]]]
+    # Tracing: contact tiers, their quarantine, and tracers' tasks (see tracing.py).
+    tracing: TracingRules
 
     @model_validator(mode="after")
     def _follows_the_rules(self) -> Self:
         problems = chain(
             _role_problems(self), _purpose_problems(self), _grant_problems(self), _retention_problems(self),
-            minimisation_problems(self.minimisation),
+            minimisation_problems(self.minimisation), tracing_problems(self.tracing),
         )  # fmt: skip
         first = next(problems, None)
         if first is not None:

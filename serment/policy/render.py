@@ -20,6 +20,7 @@ from serment.policy.model import (
     ROLES,
     Policy,
 )
+from serment.policy.tracing import PLACE_MEANINGS
 
 NO_GRANT = "-"
 _REACHES = {
@@ -110,12 +111,50 @@ def policy_sections(policy: Policy) -> tuple[Section, ...]:
             ),
         ),
         Section(
+            "Tracing tiers",
+            _tracing_intro(policy),
+            ("tier", "name", "place", "days", "tests on days", "tracers call"),
+            tuple(
+                (
+                    str(level),
+                    rule.name,
+                    PLACE_MEANINGS[rule.place],
+                    str(rule.days),
+                    ", ".join(str(day) for day in rule.test_days) or NO_GRANT,
+                    _calls(policy, level),
+                )
+                for level, rule in enumerate(policy.tracing.tiers)
+            ),
+        ),
+        Section(
             "Prohibited purposes",
             "No policy may define or grant these purposes: Serment refuses to load one that does.",
             ("purpose", "covers"),
             tuple(PROHIBITED_MEANINGS.items()),
         ),
     )
+
+
+def _tracing_intro(policy: Policy) -> str:
+    rules = policy.tracing
+    clears = (
+        f"A contact with a negative test at least {rules.clear_after_days} days after their last relevant "
+        "exposure passes no tier on, and keeps their own quarantine."
+        if rules.negative_test_clears
+        else "A negative test does not stop a contact from passing their tier on."
+    )
+    return (
+        f"Tier 0 is a confirmed case; tier k a contact of someone at tier k - 1, down to tier {rules.depth}. "
+        f"Exposures count for {rules.lookback_days} days, and from {rules.infectious_before_onset_days} days "
+        "before a case's onset. Days are counted from the last relevant exposure (for cases, from the "
+        f"onset or positive sample). {clears} Calls are due within {rules.call_within_hours} hours; a "
+        f"contact is unreachable after {rules.max_attempts} attempts"
+        + ("; contacts in quarantine are followed up daily." if rules.daily_follow_up else ".")
+    )
+
+
+def _calls(policy: Policy, level: int) -> str:
+    return "yes" if level in policy.tracing.call_tiers else "no"
 
 
 def render_markdown(policy: Policy) -> str:

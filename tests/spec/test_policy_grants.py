@@ -29,6 +29,7 @@ ALLOWED = [
     ("tracer",         "tracing",        "register"),
     ("tracer",         "tracing",        "report"),
     ("epidemiologist", "surveillance",   "list"),
+    ("epidemiologist", "surveillance",   "investigate"),
     ("dpo",            "audit",          "history"),
     ("dpo",            "audit",          "audit"),
     ("dpo",            "audit",          "oppose"),

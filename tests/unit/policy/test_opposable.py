@@ -31,4 +31,11 @@ def _toml(document: dict[str, object]) -> str:
     for grant in document["grants"]:  # type: ignore[attr-defined]
         lines.append("[[grants]]")
         lines.extend(f"{field} = {json.dumps(value)}" for field, value in grant.items())
+    tracing = dict(document["tracing"])  # type: ignore[call-overload]
+    tiers = tracing.pop("tiers")
+    lines.append("[tracing]")
+    lines.extend(f"{field} = {json.dumps(value)}" for field, value in tracing.items())
+    for tier in tiers:
+        lines.append("[[tracing.tiers]]")
+        lines.extend(f"{field} = {json.dumps(value)}" for field, value in tier.items())
     return "\n".join(lines) + "\n"

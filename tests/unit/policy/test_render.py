@@ -72,6 +72,7 @@ def test_render_tables_gives_one_rich_table_per_section() -> None:
         "Actions",
         "Retention",
         "Minimisation",
+        "Tracing tiers",
         "Prohibited purposes",
     ]
     assert tables[2].row_count == len(ROLES)

@@ -17,8 +17,8 @@ CARRIED = {kind: {part: json.dumps(FIELDS[part]) for part in parts} for kind, pa
 
 THE_ROLES = "admin, clinician, lab, tracer, epidemiologist, producer, researcher, reviewer, dpo and patient"
 THE_PURPOSES = "care, tracing, surveillance, research, audit, self and administration"
-THE_ACTIONS = "register, read, update, merge, report, erase, list, export, history, oppose, audit, " + (
-    "manage_users, manage_keys and backup"
+THE_ACTIONS = "register, read, update, merge, report, erase, list, investigate, export, history, oppose, " + (
+    "audit, manage_users, manage_keys and backup"
 )
 THE_CATEGORIES = "identity, results, cases, contacts, tracing_tasks, audit and surveillance"
 THE_PERSON_FIELDS = "nir, family_name, given_names, birth_date, sex, address, phone, email and external_ref"
@@ -34,6 +34,30 @@ def grant(role: str, purpose: str, actions: list[str]) -> str:
 GRANTS = grant("clinician", "care", ["register", "read"]) + grant("patient", "self", ["read"])
 
 
+# Two contact tiers; a test's own tracing section replaces this one.
+TRACING = """
+[tracing]
+depth = 2
+call_tiers = [1]
+
+[[tracing.tiers]]
+name = "F0"
+place = "hospital"
+days = 14
+
+[[tracing.tiers]]
+name = "F1"
+place = "home"
+days = 14
+test_days = [1, 13]
+
+[[tracing.tiers]]
+name = "F2"
+place = "self_monitoring"
+days = 7
+"""
+
+
 def policy_toml(
     *,
     roles: dict[str, str] = MEDICAL,
@@ -41,6 +65,7 @@ def policy_toml(
     grants: str = GRANTS,
     retention: dict[str, str] = MONTHS,
     minimisation: dict[str, dict[str, str]] = CARRIED,
+    tracing: str = TRACING,
 ) -> str:
     """A valid small policy, or an invalid one when a test overrides a part with a bad value."""
     parts = ['name = "test"\ndescription = "A small policy for tests."\n']
@@ -57,6 +82,7 @@ def policy_toml(
         f"[minimisation.{kind}]\n" + "".join(f"{part} = {fields}\n" for part, fields in lists.items())
         for kind, lists in minimisation.items()
     ]
+    parts.append(tracing)
     return "\n".join(parts)
 
 
@@ -187,7 +213,7 @@ REFUSALS = [
         policy_toml(grants=GRANTS + grant("admin", "administration", ["backup", "read"])),
         "grants[2].actions[1]: grants the medical action 'read' to role 'admin', which has medical = false; "
         "separation of duties: such a role may be granted none of "
-        "register, read, update, merge, report, list and export",
+        "register, read, update, merge, report, list, investigate and export",
         id="separation-of-duties",
     ),
     pytest.param(
@@ -274,6 +300,47 @@ REFUSALS = [
         policy_toml(minimisation=carrying("case", "case", '"all"')),
         "minimisation.case.case: Input should be a valid tuple (got 'all')",
         id="fields-not-a-list",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace("depth = 2", "depth = 3")),
+        "tracing.tiers: needs 4 tiers (tier 0 for cases, then 3 contact tiers), not 3",
+        id="tiers-missing",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace("depth = 2", "depth = 9")),
+        "tracing.depth: must be between 0 and 5 contact tiers (got 9)",
+        id="too-deep",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace('place = "home"', 'place = "prison"')),
+        "tracing.tiers[1].place: Input should be 'hospital', 'facility', 'home' or 'self_monitoring' "
+        "(got 'prison')",
+        id="unknown-place",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace("test_days = [1, 13]", "test_days = [1, 30]")),
+        "tracing.tiers[1].test_days[1]: must be a day from 0 to 14 (got 30)",
+        id="test-after-quarantine",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace('name = "F2"', 'name = "F1"')),
+        "tracing.tiers[2].name: the tier name 'F1' is used twice",
+        id="tier-named-twice",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace("call_tiers = [1]", "call_tiers = [0]")),
+        "tracing.call_tiers[0]: must be a contact tier from 1 to 2 (got 0)",
+        id="calling-cases",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace("depth = 2", "depth = 2\nlookback_days = -1")),
+        "tracing.lookback_days: must not be negative (got -1)",
+        id="negative-lookback",
+    ),
+    pytest.param(
+        policy_toml(tracing=""),
+        "tracing: this key is required but missing",
+        id="no-tracing",
     ),
 ]
 
