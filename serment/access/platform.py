@@ -6,7 +6,7 @@ environment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -25,6 +25,10 @@ T = TypeVar("T")
 # Answers whether `actor` has the relationship a purpose requires with the person `subject`
 # (for "assigned": a tracer and the people assigned to them). Tracing registers its check.
 RelationshipCheck = Callable[[Session, Actor, str], bool]
+# Told, inside the transaction of a use case, which people's cases, results or exposures it changed,
+# so that what follows from them (tiers, quarantine plans, tracer tasks) changes in the same
+# transaction. Tracing registers its update; services below it cannot import it.
+ChangeListener = Callable[["Platform", Session, frozenset[str]], None]
 
 
 class Refused(Exception):
@@ -48,6 +52,7 @@ class Platform:
     policy: Policy
     keys: KeyStore
     relationships: Mapping[str, RelationshipCheck] = field(default_factory=dict)
+    listeners: tuple[ChangeListener, ...] = ()
 
     @cached_property
     def pseudonymiser(self) -> Pseudonymiser:
@@ -67,6 +72,7 @@ class Platform:
             with self.database.write() as session:
                 session.info[ALLOWED_ACCESSES] = allowed
                 yield session
+                self._tell_listeners(session)
                 write_deferred(session)
         except Refused as refusal:
             self._keep([*(_failed(entry, "Refused") for entry in allowed), refusal.entry])
@@ -82,6 +88,12 @@ class Platform:
             for entry in entries:
                 append(session, entry, self.clock.now())
 
+    def _tell_listeners(self, session: Session) -> None:
+        refs = frozenset(session.info.pop(CHANGED_PEOPLE, ()))
+        if refs:
+            for listener in self.listeners:
+                listener(self, session, refs)
+
     def run(self, use_case: Callable[[Session], T]) -> T:
         """Run `use_case` in one transaction (see `transaction`)."""
         with self.transaction() as session:
@@ -90,7 +102,15 @@ class Platform:
 
 # Where the guard notes, on the session, the accesses it allowed in this transaction.
 ALLOWED_ACCESSES = "serment.allowed_accesses"
+# Where use cases note, on the session, the people whose cases, results or exposures they changed.
+CHANGED_PEOPLE = "serment.changed_people"
 
 
 def _failed(entry: AuditEntry, kind: str) -> AuditEntry:
     return replace(entry, outcome="failed", reason=f"allowed, then the use case failed ({kind})")
+
+
+def changed(session: Session, people: Iterable[str]) -> None:
+    """Note that the cases, results or exposures of `people` changed in `session`'s transaction: the
+    platform's listeners hear of them all at once before it commits, and an error of theirs fails it."""
+    session.info.setdefault(CHANGED_PEOPLE, set()).update(people)

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from serment.access import Access, Platform, Request, guard
+from serment.access import Access, Platform, Request, changed, guard
 from serment.audit import defer
 from serment.people.details import PersonRecord
 from serment.people.linkage import OPEN
@@ -219,6 +219,7 @@ def merge_duplicates(platform: Platform, request: Request, pair_id: int, keep: s
         for movable in _MOVABLE:
             movable.reseal(platform, session, moved[movable.name], merged, kept)
         merged.merged_into = keep
+        changed(session, [keep, other])
         touch_row(platform, kept, merged.last_event_at)
         now = platform.clock.now()
         _decide(pair, MERGED, request, now)
@@ -281,6 +282,7 @@ def undo_merge(platform: Platform, request: Request, merge_id: int) -> Merge:
         for movable in _MOVABLE:
             movable.reseal(platform, session, _returned(session, movable, recorded, merged.ref), kept, merged)
         merged.merged_into = None
+        changed(session, [kept.ref, merged.ref])
         now = platform.clock.now()
         row.undone_at, row.undone_by = now, request.actor.name
         pair = session.get(DuplicatePairRow, row.pair_id)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from serment.access import Platform, Request, guard
+from serment.access import Platform, Request, changed, guard
 from serment.people import new_ref
 from serment.reporting.notes import seal_case_notes
 from serment.reporting.rules import CaseInput
@@ -32,6 +32,7 @@ def store_case(
     )
     seal_case_notes(platform, session, row, case.notes)
     session.add(row)
+    changed(session, [person_ref])
     return row.ref
 
 

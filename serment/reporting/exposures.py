@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from serment.access import Platform, Request, guard
+from serment.access import Platform, Request, changed, guard
 from serment.people import register_all_in
 from serment.reporting.minimisation import contact_problems
 from serment.reporting.notes import seal_exposure_notes
@@ -81,4 +81,5 @@ def store_exposures(
     # After every row is added: the first note flushes them all at once to learn their ids.
     for row, contact in zip(rows, contacts, strict=True):
         seal_exposure_notes(platform, session, row, contact.exposure.notes)
+    changed(session, [person_ref, *contact_refs])
     return tuple(contact_refs)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from serment.access import Platform, Request, guard
+from serment.access import Platform, Request, changed, guard
 from serment.people import PersonDetails, new_ref, register_all_in
 from serment.reporting.minimisation import result_problems
 from serment.reporting.rules import ReportInvalid, ResultInput, check_result
@@ -85,4 +85,5 @@ def store_result(
             reported_at=at,
         )
     )
+    changed(session, [person_ref])
     return ref

@@ -213,7 +213,8 @@ class ExposureRow(Base):
     person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
     contact_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
     date_from: Mapped[date] = mapped_column(Date)
-    date_to: Mapped[date] = mapped_column(Date)
+    # Indexed: tracing reads only the exposures within its lookback.
+    date_to: Mapped[date] = mapped_column(Date, index=True)
     setting: Mapped[str] = mapped_column(String(16))
     proximity: Mapped[str | None] = mapped_column(String(16))
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -309,3 +310,91 @@ class MergeRow(Base):
     merged_by: Mapped[str] = mapped_column(String(64))
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     undone_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class TracingStateRow(Base):
+    """Which date the stored tiers hold for, and when they were last recomputed in full. At most one
+    row (id 1); tiers stored for an earlier date are recomputed before they are used."""
+
+    __tablename__ = "tracing_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TierRow(Base):
+    """A person's tier at the date of the tracing state, and the quarantine plan that follows from it:
+    where, from when to when, the tests due (ISO dates, comma-separated) and whether a negative test
+    has cleared them (they then pass no tier on). Only people with a tier have a row."""
+
+    __tablename__ = "tiers"
+
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer, index=True)
+    # The last exposure that gave the person their tier; None for a case.
+    last_exposure: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(16))
+    quarantine_start: Mapped[date] = mapped_column(Date)
+    quarantine_until: Mapped[date] = mapped_column(Date)
+    tests_due: Mapped[str] = mapped_column(String(255))
+    cleared: Mapped[bool] = mapped_column(Boolean)
+    since: Mapped[date] = mapped_column(Date)
+
+
+class TracingTeamRow(Base):
+    """A team of tracers (the tracers whose account's organisation is the team's name) and the regions
+    it covers: département or province codes, comma-separated, or "*" for any region."""
+
+    __tablename__ = "tracing_teams"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    regions: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TracingTaskRow(Base):
+    """A call to make to a contact: the first call after they enter a tier, or a daily follow-up until
+    their quarantine ends. Shows the tracer the exposure's date and setting, never who the contact was
+    exposed to. The call's outcome (symptoms, notes) is sealed under the contact's data key."""
+
+    __tablename__ = "tracing_tasks"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    tier: Mapped[int] = mapped_column(Integer)
+    exposure_date: Mapped[date | None] = mapped_column(Date)
+    setting: Mapped[str | None] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(String(8))
+    team: Mapped[str | None] = mapped_column(String(128), index=True)
+    tracer: Mapped[str | None] = mapped_column(String(64), index=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The day a follow-up covers; None for a first call.
+    day: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    consent: Mapped[bool | None] = mapped_column(Boolean)
+    outcome: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ClusterAlertRow(Base):
+    """Three or more confirmed cases within a week sharing a setting (a `place_id` given with their
+    exposures), raised for epidemiologists to investigate: new, investigating, closed."""
+
+    __tablename__ = "cluster_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    place_id: Mapped[str] = mapped_column(String(64), index=True)
+    setting: Mapped[str | None] = mapped_column(String(16))
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
+    cases: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(64))
