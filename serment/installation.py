@@ -37,6 +37,7 @@ from serment.store import (
     upgrade_to_head,
 )
 from serment.store.tables import InstallationRow
+from serment.tracing import LISTENERS, RELATIONSHIPS
 
 MARKER = ".serment"
 KEYS_DIR = "keys"
@@ -64,7 +65,10 @@ class Installation:
     @cached_property
     def platform(self) -> Platform:
         """What the use cases are given."""
-        return Platform(database=self.database, clock=self.clock, policy=self.policy, keys=self.keys)
+        return Platform(
+            database=self.database, clock=self.clock, policy=self.policy, keys=self.keys,
+            relationships=RELATIONSHIPS, listeners=LISTENERS,
+        )  # fmt: skip
 
     def close(self) -> None:
         """Release the database connections."""

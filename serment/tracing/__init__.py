@@ -1,5 +1,19 @@
-"""Tracing: the tier engine, quarantine plans, tracer tasks, chains and clusters. Built by the tracing
-issue.
+"""Tracing: the tier engine, quarantine plans, tracer tasks, chains and clusters.
 
-This package is empty until then; it stands here so that the layers contract already holds it.
+The installation wires `LISTENERS` into the platform, so that every report updates tiers, plans, tasks
+and cluster alerts in its own transaction, and `RELATIONSHIPS`, so that the guard lets a tracer reach
+only the people assigned to them.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from serment.access import ChangeListener, RelationshipCheck
+from serment.tracing.standings import after_change
+from serment.tracing.tasks import is_assigned
+
+LISTENERS: tuple[ChangeListener, ...] = (after_change,)
+RELATIONSHIPS: Mapping[str, RelationshipCheck] = {"assigned": is_assigned}
+
+__all__ = ["LISTENERS", "RELATIONSHIPS"]

@@ -1,0 +1,269 @@
+"""Tiers kept in the store: read from the exposures, cases and results, recomputed in full once a day
+(or on demand) and updated in the transaction of every report that changes them.
+
+The stored tiers hold for the date of the tracing state. A change on that date updates only the people
+it can reach (`update_tiers`); a change on a later date first recomputes everything for it, since
+exposures leave the lookback and quarantines end as days pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from serment.access import Platform
+from serment.store.tables import CaseRow, ExposureRow, ResultRow, TierRow, TracingStateRow
+from serment.tracing import tasks
+from serment.tracing.quarantine import Plan, plan_for
+from serment.tracing.tiers import Contact, Facts, Standing, TierUpdate, tiers_at, update_tiers
+
+STATE_ID = 1
+CONFIRMED = "confirmed"
+POSITIVE, NEGATIVE = "positive", "negative"
+# SQLite allows 32,766 parameters a statement; PostgreSQL more. Two IN lists of this many fit both.
+_CHUNK = 5000
+
+
+def after_change(platform: Platform, session: Session, people: frozenset[str]) -> None:
+    """The platform's listener: bring the tiers, plans and tasks up to date after `people` changed."""
+    at = platform.clock.now().date()
+    state = session.get(TracingStateRow, STATE_ID)
+    if state is None or state.at != at:
+        recompute_in(platform, session, at)
+        return
+    rules = platform.policy.tracing
+    graph = StoreGraph(session)
+    update = update_tiers(at, rules, graph, people)
+    _apply(platform, session, graph, update, at)
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """What a full recomputation found: how many people hold each tier, and how many changed."""
+
+    at: date
+    by_tier: tuple[int, ...]
+    changed: int
+    removed: int
+
+
+def recompute_in(platform: Platform, session: Session, at: date) -> Recomputed:
+    """Recompute every tier for `at` from scratch, store them with their plans, and make the tracing
+    state hold for `at`; tasks hear of every standing that changed."""
+    rules = platform.policy.tracing
+    graph = StoreGraph(session)
+    facts = graph.all_facts(at)
+    standings = tiers_at(at, rules, facts, graph.all_contacts(at, rules.lookback_days))
+    stored = graph.all_standings()
+    update = TierUpdate(
+        changed={ref: standing for ref, standing in standings.items() if stored.get(ref) != standing},
+        removed=frozenset(ref for ref in stored if ref not in standings),
+    )
+    graph.remember(facts)
+    _apply(platform, session, graph, update, at, stored=stored)
+    state = session.get(TracingStateRow, STATE_ID)
+    now = platform.clock.now()
+    if state is None:
+        session.add(TracingStateRow(id=STATE_ID, at=at, computed_at=now))
+    else:
+        state.at, state.computed_at = at, now
+    tasks.schedule_day(platform, session, at)
+    by_tier = [0] * (rules.depth + 1)
+    for standing in standings.values():
+        by_tier[standing.tier] += 1
+    return Recomputed(at, tuple(by_tier), len(update.changed), len(update.removed))
+
+
+def _apply(
+    platform: Platform,
+    session: Session,
+    graph: StoreGraph,
+    update: TierUpdate[str],
+    at: date,
+    *,
+    stored: Mapping[str, Standing] | None = None,
+) -> None:
+    touched = [*update.changed, *update.removed]
+    if not touched:
+        return
+    rules = platform.policy.tracing
+    before = dict(stored) if stored is not None else dict(graph.standings_of(touched))
+    before = {ref: standing for ref, standing in before.items() if ref in touched}
+    since = graph.since_of(update.changed)
+    for chunk in _chunks(touched):
+        session.execute(delete(TierRow).where(TierRow.person_ref.in_(chunk)))
+    cases = graph.facts_of([ref for ref, standing in update.changed.items() if standing.tier == 0], at).cases
+    rows = [
+        _row(
+            ref,
+            standing,
+            plan_for(standing, rules, at, cases.get(ref)),
+            _since(before.get(ref), standing, since.get(ref), at),
+        )
+        for ref, standing in update.changed.items()
+    ]
+    if rows:
+        session.execute(insert(TierRow), rows)
+    after: dict[str, Standing | None] = {**update.changed, **dict.fromkeys(update.removed)}
+    tasks.after_tiers(platform, session, before, after, at)
+
+
+def _since(before: Standing | None, now: Standing, since: date | None, at: date) -> date:
+    """The day the person came to hold their tier: kept while the tier stays the same."""
+    if before is not None and before.tier == now.tier and since is not None:
+        return since
+    return at
+
+
+def _row(ref: str, standing: Standing, plan: Plan, since: date) -> dict[str, object]:
+    return {
+        "person_ref": ref,
+        "tier": standing.tier,
+        "last_exposure": standing.last_exposure,
+        "place": plan.place,
+        "quarantine_start": plan.start,
+        "quarantine_until": plan.until,
+        "tests_due": ",".join(day.isoformat() for day in plan.tests_due),
+        "cleared": standing.cleared,
+        "since": since,
+    }
+
+
+class StoreGraph:
+    """The `Graph` of `update_tiers` over the store, in one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._facts: Facts[str] | None = None
+
+    def remember(self, facts: Facts[str]) -> None:
+        """Answer `facts_of` from `facts` (everyone's, already read) instead of the store."""
+        self._facts = facts
+
+    def contacts_of(self, people: Collection[str], at: date, lookback_days: int) -> Iterator[Contact[str]]:
+        """Exposures touching `people` whose days reach into the lookback."""
+        first = at - timedelta(days=lookback_days)
+        seen: set[int] = set()
+        for chunk in _chunks(people):
+            query = select(
+                ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref,
+                ExposureRow.date_from, ExposureRow.date_to,
+            ).where(
+                or_(ExposureRow.person_ref.in_(chunk), ExposureRow.contact_ref.in_(chunk)),
+                ExposureRow.date_from <= at,
+                ExposureRow.date_to >= first,
+            )  # fmt: skip
+            for exposure_id, a, b, date_from, date_to in self.session.execute(query):
+                if exposure_id not in seen:
+                    seen.add(exposure_id)
+                    yield Contact(a, b, date_from, date_to)
+
+    def all_contacts(self, at: date, lookback_days: int) -> Iterator[Contact[str]]:
+        """Every exposure whose days reach into the lookback."""
+        first = at - timedelta(days=lookback_days)
+        query = select(
+            ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from, ExposureRow.date_to
+        ).where(ExposureRow.date_to >= first, ExposureRow.date_from <= at)
+        for a, b, date_from, date_to in self.session.execute(query.execution_options(yield_per=10_000)):
+            yield Contact(a, b, date_from, date_to)
+
+    def facts_of(self, people: Collection[str], at: date) -> Facts[str]:
+        """The cases and latest negative tests of `people` at `at`."""
+        if self._facts is not None:
+            known = self._facts
+            return Facts(
+                {ref: known.cases[ref] for ref in people if ref in known.cases},
+                {ref: known.negatives[ref] for ref in people if ref in known.negatives},
+            )
+        cases: dict[str, date] = {}
+        negatives: dict[str, date] = {}
+        for chunk in _chunks(people):
+            cases.update(self._cases(at, CaseRow.person_ref.in_(chunk)))
+            negatives.update(self._negatives(at, ResultRow.person_ref.in_(chunk)))
+        return Facts(cases, negatives)
+
+    def all_facts(self, at: date) -> Facts[str]:
+        """Everyone's cases and latest negative tests at `at`."""
+        return Facts(dict(self._cases(at, None)), dict(self._negatives(at, None)))
+
+    def _cases(self, at: date, among: object) -> Iterable[tuple[str, date]]:
+        # A case counts from its onset, or for an asymptomatic case (or one without onset) from its
+        # first positive sample, or failing that from the day it was reported.
+        positive = (
+            select(ResultRow.person_ref, func.min(ResultRow.sample_date).label("sampled"))
+            .where(ResultRow.value == POSITIVE)
+            .group_by(ResultRow.person_ref)
+            .subquery()
+        )
+        query = (
+            select(
+                CaseRow.person_ref, CaseRow.onset_date, CaseRow.asymptomatic, CaseRow.reported_at,
+                CaseRow.closed_at, positive.c.sampled,
+            )
+            .outerjoin(positive, positive.c.person_ref == CaseRow.person_ref)
+            .where(CaseRow.status == CONFIRMED)
+        )  # fmt: skip
+        if among is not None:
+            query = query.where(among)  # type: ignore[arg-type]
+        starts: dict[str, date] = {}
+        for ref, onset, asymptomatic, reported_at, closed_at, sampled in self.session.execute(query):
+            if closed_at is not None and closed_at.date() <= at:
+                continue
+            start = case_start(onset, asymptomatic, sampled, reported_at)
+            if start <= at and (ref not in starts or start < starts[ref]):
+                starts[ref] = start
+        return starts.items()
+
+    def _negatives(self, at: date, among: object) -> Iterable[tuple[str, date]]:
+        query = (
+            select(ResultRow.person_ref, func.max(ResultRow.sample_date))
+            .where(ResultRow.value == NEGATIVE, ResultRow.sample_date <= at)
+            .group_by(ResultRow.person_ref)
+        )
+        if among is not None:
+            query = query.where(among)  # type: ignore[arg-type]
+        return [(ref, day) for ref, day in self.session.execute(query)]
+
+    def standings_of(self, people: Collection[str]) -> dict[str, Standing]:
+        """The stored standings of those of `people` who have one."""
+        stored: dict[str, Standing] = {}
+        for chunk in _chunks(people):
+            query = select(TierRow.person_ref, TierRow.tier, TierRow.last_exposure, TierRow.cleared)
+            for ref, tier, last, cleared in self.session.execute(query.where(TierRow.person_ref.in_(chunk))):
+                stored[ref] = Standing(tier, last, cleared)
+        return stored
+
+    def all_standings(self) -> dict[str, Standing]:
+        """Every stored standing."""
+        query = select(TierRow.person_ref, TierRow.tier, TierRow.last_exposure, TierRow.cleared)
+        return {
+            ref: Standing(tier, last, cleared) for ref, tier, last, cleared in self.session.execute(query)
+        }
+
+    def since_of(self, people: Collection[str]) -> dict[str, date]:
+        """The day each of `people` came to hold their stored tier."""
+        since: dict[str, date] = {}
+        for chunk in _chunks(people):
+            query = select(TierRow.person_ref, TierRow.since).where(TierRow.person_ref.in_(chunk))
+            since.update({ref: day for ref, day in self.session.execute(query)})  # noqa: C416
+        return since
+
+
+def case_start(onset: date | None, asymptomatic: bool, sampled: date | None, reported_at: datetime) -> date:
+    """The day a case counts from: its onset, or when asymptomatic or without onset its first positive
+    sample, or failing both the day it was reported."""
+    if onset is not None and not asymptomatic:
+        return onset
+    if sampled is not None:
+        return sampled
+    return onset if onset is not None else reported_at.date()
+
+
+def _chunks(people: Collection[str]) -> Iterator[list[str]]:
+    items = list(people)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
