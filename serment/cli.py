@@ -50,6 +50,7 @@ from serment.reporting import (
     import_results,
 )
 from serment.settings import Settings, describe_settings_error, load_settings
+from serment.tracing.tier_lists import TracingDateInvalid, list_tiers, recompute_tiers, tiers_csv
 from serment.web import create_app
 
 EXIT_FAILED = 1
@@ -77,7 +78,9 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+tracing_app = typer.Typer(help="Tracing: tiers, tasks, teams and clusters.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+app.add_typer(tracing_app, name="tracing")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 T = TypeVar("T")
@@ -446,6 +449,42 @@ def _print_import(report: ImportReport, shown: int = 20) -> None:
         out.print(f"  and {hidden:,} more problems")
 
 
+@tracing_app.command("recompute")
+def tracing_recompute(
+    at: Annotated[str | None, typer.Option(help="Compute for this date (YYYY-MM-DD) [today].")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Recompute every tier and quarantine plan from scratch and store them: run it once a day (reports
+    keep them current in between), or after changing the policy."""
+    when = _date(at, "--at").date() if at else None
+    with _installation(data_dir) as installation:
+        report = _attempt(lambda: recompute_tiers(installation.platform, _surveillance(), when))
+        names = [tier.name for tier in installation.policy.tracing.tiers]
+    counts = ", ".join(f"{name} {count:,}" for name, count in zip(names, report.by_tier, strict=True))
+    out.print(f"Tiers at {report.at:%Y-%m-%d}: {counts}.")
+    out.print(f"{report.changed:,} standings changed, {report.removed:,} people left the tiers.")
+
+
+@tracing_app.command("export")
+def tracing_export(
+    at: Annotated[str | None, typer.Option(help="The date (YYYY-MM-DD) [default: today].")] = None,
+    format: Annotated[str, typer.Option(help="csv: ref,external_ref,tier,place,quarantine_until.")] = "csv",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write everyone's tier and quarantine at a date on standard output, as CSV."""
+    if format != "csv":
+        _fail(f"--format {format}: the export is written as csv", EXIT_BAD_SETTINGS)
+    when = _date(at, "--at").date() if at else None
+    with _installation(data_dir) as installation:
+        tiers = _attempt(lambda: list_tiers(installation.platform, _surveillance(), when))
+    sys.stdout.write(tiers_csv(tiers))
+
+
+def _surveillance() -> Request:
+    # Tiers are pseudonymous lists: the operator works on them as an epidemiologist would.
+    return operator(role="epidemiologist", purpose="surveillance")
+
+
 @contextmanager
 def _installation(data_dir: Path | None) -> Iterator[Installation]:
     settings = _settings(data_dir=data_dir)
@@ -473,7 +512,7 @@ def _settings(**options: Any) -> Settings:
 def _attempt(action: Callable[[], T]) -> T:
     try:
         return action()
-    except (InstallationError, PolicyError, AccountError, Refused) as error:
+    except (InstallationError, PolicyError, AccountError, Refused, TracingDateInvalid) as error:
         _fail(str(error), EXIT_FAILED)
 
 

@@ -23,6 +23,7 @@ from serment.people.oppositions import (
 from serment.people.records import new_ref
 from serment.people.vault import (
     erase_person,
+    external_refs,
     open_for,
     open_person,
     read_person,
@@ -48,6 +49,7 @@ __all__ = [
     "contact_email",
     "contact_phone",
     "erase_person",
+    "external_refs",
     "list_oppositions",
     "new_ref",
     "open_for",

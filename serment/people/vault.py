@@ -8,7 +8,7 @@ unreadable everywhere at once, backups of the database included.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,9 +21,11 @@ from serment.audit import defer
 from serment.people import linkage
 from serment.people.details import (
     Address,
+    IdentityUnavailable,
     PersonConflict,
     PersonDetails,
     PersonRecord,
+    RecordTampered,
     Registered,
     contact_email,
     contact_phone,
@@ -31,6 +33,8 @@ from serment.people.details import (
 from serment.people.matching import Profile
 from serment.people.records import (
     SEALED_FIELDS,
+    TABLE,
+    data_key_of,
     field_values,
     month_of,
     new_ref,
@@ -43,7 +47,15 @@ from serment.people.records import (
     touch_row,
     wrap_data_key,
 )
-from serment.secrecy import IdentityError, canonical, demographic, make_identity, new_key
+from serment.secrecy import (
+    IdentityError,
+    SealError,
+    canonical,
+    demographic,
+    make_identity,
+    new_key,
+    unseal_row,
+)
 from serment.store.tables import PersonRow
 
 # Merges chain (a record merged into one later merged itself); a longer chain means a cycle.
@@ -228,6 +240,35 @@ def open_for(
         raise ValueError("this access names no person")
     person = person_row(session, access.subject)
     return open_beside(platform, person, sealed, table=table, column=column, row=row)
+
+
+def external_refs(
+    platform: Platform, session: Session, access: Access, refs: Iterable[str]
+) -> dict[str, str | None]:
+    """The reference each reporter gave for each of `refs` (their own file number), so that partners
+    can match a pseudonymous list with their records; behind a `list` access the guard granted. Only
+    that column is opened; a person whose identity expired or was erased has None."""
+    if access.action != "list":
+        raise ValueError(f"external refs go with pseudonymous lists, not with a {access.action} access")
+    found: dict[str, str | None] = {}
+    rows = [session.get(PersonRow, ref) for ref in refs]
+    for person in rows:
+        if person is None:
+            continue
+        found[person.ref] = None
+        if person.external_ref is None or person.erased_at is not None or person.expired_at is not None:
+            continue
+        try:
+            value = unseal_row(
+                data_key_of(platform, person), TABLE, person.ref, person.key_version,
+                {"external_ref": person.external_ref},
+            )["external_ref"]  # fmt: skip
+        except IdentityUnavailable:
+            continue
+        except SealError:
+            raise RecordTampered(person.ref, "external_ref") from None
+        found[person.ref] = None if value is None else value.decode()
+    return found
 
 
 IDENTITY_FIELDS = ("nir", "family_name", "given_names", "birth_date", "sex")

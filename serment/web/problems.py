@@ -18,6 +18,7 @@ from serment.people import IdentityUnavailable, OppositionError, PersonConflict,
 from serment.people.duplicates import DuplicateError
 from serment.reporting import IdempotencyConflict, ReportInvalid
 from serment.secrecy import IdentityError, IdentityErrors
+from serment.tracing.tier_lists import TracingDateInvalid
 from serment.web.request_id import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -161,6 +162,15 @@ async def _invalid_report(request: Request, error: Exception) -> JSONResponse:
     )  # fmt: skip
 
 
+async def _invalid_tracing_date(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, TracingDateInvalid):
+        raise error
+    field = InvalidField(location="query.at", message=str(error))
+    return problem_response(
+        422, title="Invalid date", detail=str(error), instance=request.url.path, errors=[field]
+    )
+
+
 async def _duplicate_problem(request: Request, error: Exception) -> JSONResponse:
     if not isinstance(error, DuplicateError):
         raise error
@@ -189,4 +199,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AccountError, _simple(400, "Bad request"))
     app.add_exception_handler(RecordTampered, _simple(500, "Integrity failure"))
     app.add_exception_handler(ReportInvalid, _invalid_report)
+    app.add_exception_handler(TracingDateInvalid, _invalid_tracing_date)
     app.add_exception_handler(IdempotencyConflict, _simple(422, "Idempotency key reused"))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from serment import __version__
-from serment.web.api import audit, duplicates, imports, people, reports
+from serment.web.api import audit, duplicates, imports, people, reports, tiers
 from serment.web.problems import PROBLEM_RESPONSES
 
 API_PREFIX = "/api/v1"
@@ -41,4 +41,5 @@ def api_router() -> APIRouter:
     router.include_router(reports.router)
     router.include_router(imports.router)
     router.include_router(audit.router)
+    router.include_router(tiers.router)
     return router
