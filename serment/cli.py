@@ -26,7 +26,7 @@ from serment.access.accounts import AccountError, add_user, create_token, link_p
 from serment.access.oversight import export_audit, verify_audit
 from serment.demo import demo_logins, demo_password, ensure_accounts, link_demo_patient, load_outbreak
 from serment.installation import (
-    DailyPurge,
+    DailyUpkeep,
     Installation,
     InstallationError,
     announce_start,
@@ -201,8 +201,8 @@ def serve(
         installation = _attempt(lambda: open_installation(settings, migrate=True))
         try:
             announce_start(installation)
-            purger = DailyPurge(installation)
-            purger.start()
+            upkeep = DailyUpkeep(installation)
+            upkeep.start()
             application = create_app(settings, installation=installation)
             address = _address(settings.host, settings.port)
             out.print(f"Serment {__version__} serves {installation.data_dir} at {address}")
@@ -211,7 +211,7 @@ def serve(
                 uvicorn.Config(application, log_config=None, access_log=False, server_header=False)
             )
             server.run(sockets=[listener])
-            purger.stop()
+            upkeep.stop()
         finally:
             installation.close()
 

@@ -38,6 +38,7 @@ from serment.store import (
 )
 from serment.store.tables import InstallationRow
 from serment.tracing import LISTENERS, RELATIONSHIPS
+from serment.tracing.tier_lists import recompute_tiers
 
 MARKER = ".serment"
 KEYS_DIR = "keys"
@@ -196,11 +197,13 @@ def purge_installation(
     return report
 
 
-class DailyPurge(threading.Thread):
-    """Runs `purge_installation` at start and then every day, until stopped (for `serment serve`)."""
+class DailyUpkeep(threading.Thread):
+    """For `serment serve`: at start, then at the start of every day (UTC), purges what expired and
+    recomputes the tiers for the new day (exposures leave the lookback, quarantines end), until stopped.
+    `every` replaces the daily rhythm, for tests."""
 
-    def __init__(self, installation: Installation, every: timedelta = timedelta(days=1)) -> None:
-        super().__init__(name="serment-daily-purge", daemon=True)
+    def __init__(self, installation: Installation, every: timedelta | None = None) -> None:
+        super().__init__(name="serment-daily-upkeep", daemon=True)
         self._installation = installation
         self._every = every
         self._stopped = threading.Event()
@@ -212,11 +215,27 @@ class DailyPurge(threading.Thread):
                 log.info("purge", epochs=len(report.epochs), people=report.expired_people)
             except Exception:
                 log.exception("purge failed; it will be tried again")
-            self._stopped.wait(self._every.total_seconds())
+            try:
+                tiers = recompute_tiers(self._installation.platform, SURVEILLANCE_OPERATOR)
+                log.info("tiers", at=tiers.at.isoformat(), changed=tiers.changed, removed=tiers.removed)
+            except Exception:
+                log.exception("recomputing the tiers failed; it will be tried again")
+            self._stopped.wait(self._wait())
+
+    def _wait(self) -> float:
+        if self._every is not None:
+            return self._every.total_seconds()
+        now = self._installation.clock.now()
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
+        return max((tomorrow - now).total_seconds(), 1.0)
 
     def stop(self) -> None:
-        """Ask the thread to end after its current purge."""
+        """Ask the thread to end after its current run."""
         self._stopped.set()
+
+
+# The operator recomputes the tiers (pseudonymous lists) as an epidemiologist would.
+SURVEILLANCE_OPERATOR = operator(role="epidemiologist", purpose="surveillance")
 
 
 def back_up_installation(installation: Installation, settings: Settings, directory: Path) -> BackupReport:

@@ -14,7 +14,7 @@ from serment.access import operator
 from serment.access.accounts import AuthenticationFailed, add_user, authenticate_password
 from serment.clock import FixedClock
 from serment.installation import (
-    DailyPurge,
+    DailyUpkeep,
     Installation,
     initialise,
     open_installation,
@@ -22,7 +22,7 @@ from serment.installation import (
     rotate_keys,
 )
 from serment.settings import Settings
-from serment.store.tables import AuditEventRow, UserRow
+from serment.store.tables import AuditEventRow, TracingStateRow, UserRow
 from serment.web import create_app
 from tests.conftest import Accounts
 from tests.people_data import people
@@ -112,11 +112,16 @@ def test_every_security_event_is_audited(
     assert {"installed", "user_added", "token_created", "key_rotation", "purge"} <= actions
 
 
-def test_the_daily_purge_runs_at_start_and_stops(installation: Installation) -> None:
-    purger = DailyPurge(installation, every=timedelta(hours=1))
-    purger.start()
-    purger.stop()
-    purger.join(timeout=30)
-    assert not purger.is_alive()
+def test_the_daily_upkeep_purges_and_recomputes_the_tiers_at_start_and_stops(
+    installation: Installation,
+) -> None:
+    upkeep = DailyUpkeep(installation, every=timedelta(hours=1))
+    upkeep.start()
+    upkeep.stop()
+    upkeep.join(timeout=30)
+    assert not upkeep.is_alive()
     with installation.database.read() as session:
         assert "purge" in set(session.scalars(select(AuditEventRow.action)))
+        state = session.get(TracingStateRow, 1)
+    assert state is not None
+    assert state.at == installation.clock.now().date(), "the tiers hold for today"
