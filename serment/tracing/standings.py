@@ -182,23 +182,23 @@ class StoreGraph:
         cases: dict[str, date] = {}
         negatives: dict[str, date] = {}
         for chunk in _chunks(people):
-            cases.update(self._cases(at, CaseRow.person_ref.in_(chunk)))
-            negatives.update(self._negatives(at, ResultRow.person_ref.in_(chunk)))
+            cases.update(self._cases(at, chunk))
+            negatives.update(self._negatives(at, chunk))
         return Facts(cases, negatives)
 
     def all_facts(self, at: date) -> Facts[str]:
         """Everyone's cases and latest negative tests at `at`."""
         return Facts(dict(self._cases(at, None)), dict(self._negatives(at, None)))
 
-    def _cases(self, at: date, among: object) -> Iterable[tuple[str, date]]:
+    def _cases(self, at: date, among: list[str] | None) -> Iterable[tuple[str, date]]:
         # A case counts from its onset, or for an asymptomatic case (or one without onset) from its
         # first positive sample, or failing that from the day it was reported.
-        positive = (
-            select(ResultRow.person_ref, func.min(ResultRow.sample_date).label("sampled"))
-            .where(ResultRow.value == POSITIVE)
-            .group_by(ResultRow.person_ref)
-            .subquery()
+        first_positive = select(ResultRow.person_ref, func.min(ResultRow.sample_date).label("sampled")).where(
+            ResultRow.value == POSITIVE
         )
+        if among is not None:
+            first_positive = first_positive.where(ResultRow.person_ref.in_(among))
+        positive = first_positive.group_by(ResultRow.person_ref).subquery()
         query = (
             select(
                 CaseRow.person_ref, CaseRow.onset_date, CaseRow.asymptomatic, CaseRow.reported_at,
@@ -208,7 +208,7 @@ class StoreGraph:
             .where(CaseRow.status == CONFIRMED)
         )  # fmt: skip
         if among is not None:
-            query = query.where(among)  # type: ignore[arg-type]
+            query = query.where(CaseRow.person_ref.in_(among))
         starts: dict[str, date] = {}
         for ref, onset, asymptomatic, reported_at, closed_at, sampled in self.session.execute(query):
             if closed_at is not None and closed_at.date() <= at:
@@ -218,14 +218,14 @@ class StoreGraph:
                 starts[ref] = start
         return starts.items()
 
-    def _negatives(self, at: date, among: object) -> Iterable[tuple[str, date]]:
+    def _negatives(self, at: date, among: list[str] | None) -> Iterable[tuple[str, date]]:
         query = (
             select(ResultRow.person_ref, func.max(ResultRow.sample_date))
             .where(ResultRow.value == NEGATIVE, ResultRow.sample_date <= at)
             .group_by(ResultRow.person_ref)
         )
         if among is not None:
-            query = query.where(among)  # type: ignore[arg-type]
+            query = query.where(ResultRow.person_ref.in_(among))
         return [(ref, day) for ref, day in self.session.execute(query)]
 
     def standings_of(self, people: Collection[str]) -> dict[str, Standing]:
