@@ -21,6 +21,7 @@ from serment.people.oppositions import (
     withdraw_opposition,
 )
 from serment.people.records import new_ref
+from serment.people.routing import Routing, routing_of
 from serment.people.vault import (
     erase_person,
     external_refs,
@@ -46,6 +47,7 @@ __all__ = [
     "PersonRecord",
     "RecordTampered",
     "Registered",
+    "Routing",
     "contact_email",
     "contact_phone",
     "erase_person",
@@ -60,6 +62,7 @@ __all__ = [
     "register_in",
     "register_opposition",
     "register_person",
+    "routing_of",
     "seal_for",
     "touch_person",
     "update_person",
