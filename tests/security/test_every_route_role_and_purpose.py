@@ -47,6 +47,8 @@ class Guarded:
     # A body sent as is (a file), with its media type, instead of JSON.
     raw: str | None = None
     media: str | None = None
+    # The route serves only purposes reaching the people assigned to the actor (a tracer's tasks).
+    assigned_only: bool = False
 
 
 PUBLIC = {("GET", "/health"), ("GET", "/api/v1"), ("GET", "/fhir/metadata")}
@@ -133,8 +135,15 @@ GUARDED = {
         "merge", frozenset({404}), on_person=False
     ),
     ("POST", "/api/v1/people/merges/{merge}/undo"): Guarded("merge", frozenset({404}), on_person=False),
+    # A tracer's own queue (empty here: no task is assigned to the matrix's tracer).
+    ("GET", "/api/v1/tracing/tasks"): Guarded("read", frozenset({200}), on_person=False, assigned_only=True),
+    # No task has the id UNKNOWN_TASK: an allowed caller learns so (404), after the guard.
+    ("POST", "/api/v1/tracing/tasks/{task}/outcome"): Guarded(
+        "update", frozenset({404}), {"result": "no_answer"}, on_person=False, assigned_only=True
+    ),
 }
 UNKNOWN_ID = "999999"
+UNKNOWN_TASK = "a" * 26
 STATED = [None, *PURPOSES, *sorted(PROHIBITED_PURPOSES), "curiosity"]
 
 
@@ -164,9 +173,11 @@ def expected(  # noqa: PLR0911 (one return per rule of the guard, in the guard's
         purpose = stated
     if not all(policy.allows(role, purpose, action) for action in (route.action, *route.requires)):
         return {403}
+    relationship = policy.relationship(purpose)
+    if route.assigned_only and relationship != "assigned":
+        return {403}
     if not route.on_person:
         return set(route.allowed)
-    relationship = policy.relationship(purpose)
     if relationship == "assigned" or (relationship == "self" and not own_record):
         return {403}
     return set(route.allowed)
@@ -194,6 +205,7 @@ async def test_every_role_and_purpose_gets_what_the_policy_says_and_is_audited(
                 subject = await _fresh(client, accounts, checked) if route.fresh_subject else ref
                 path = template.replace("{ref}", subject).replace("{purpose}", "research")
                 path = path.replace("{pair}", UNKNOWN_ID).replace("{merge}", UNKNOWN_ID)
+                path = path.replace("{task}", UNKNOWN_TASK)
                 headers = accounts.headers(role, purpose=stated, person_ref=person)
                 events_before = _events(installation)
                 body = json.loads(json.dumps(route.body).replace("{ref}", subject)) if route.body else None

@@ -194,7 +194,7 @@ def post_report(
     named = [(body.person, "person")] + [
         (c.person, f"contacts.{n}.person") for n, c in enumerate(body.contacts)
     ]
-    person, *contacts = _people(named, today)
+    person, *contacts = people_details(named, today)
     case = body.case
     report = CaseReport(
         person=person,
@@ -232,7 +232,7 @@ def post_results(
     items = body if isinstance(body, list) else [body]
     where = "person" if not isinstance(body, list) else None
     named = [(item.person, where or f"{n}.person") for n, item in enumerate(items)]
-    pairs = list(zip(_people(named, today), (_result(item) for item in items), strict=True))
+    pairs = list(zip(people_details(named, today), (_result(item) for item in items), strict=True))
     receipts = report_results(installation.platform, caller, pairs)
     return [LabResultOut(person=receipt.person, result=receipt.result) for receipt in receipts]
 
@@ -249,7 +249,7 @@ def post_contacts(
     """Contacts named by the person (for instance during a tracing call), with their exposure."""
     today = installation.platform.clock.now().date()
     named = [(c.person, f"contacts.{n}.person") for n, c in enumerate(body.contacts)]
-    details = _people(named, today)
+    details = people_details(named, today)
     contacts = [ContactInput(d, c.exposure.to_input()) for d, c in zip(details, body.contacts, strict=True)]
     return ContactsOut(contacts=list(add_contacts(installation.platform, caller, ref, contacts)))
 
@@ -283,8 +283,9 @@ def _details(body: PersonIn, today: date, where: str) -> PersonDetails:
         ) from None
 
 
-def _people(people: list[tuple[PersonIn, str]], today: date) -> list[PersonDetails]:
-    # Every bad identity of the request is reported at once, not only the first.
+def people_details(people: list[tuple[PersonIn, str]], today: date) -> list[PersonDetails]:
+    """The checked details of each person of a request, located by `where`; ReportInvalid names every
+    bad identity of the request at once, not only the first."""
     problems: list[tuple[str, str]] = []
     details = []
     for body, where in people:
