@@ -50,6 +50,7 @@ from serment.reporting import (
     import_results,
 )
 from serment.settings import Settings, describe_settings_error, load_settings
+from serment.tracing.teams import TeamError, add_team, list_teams
 from serment.tracing.tier_lists import TracingDateInvalid, list_tiers, recompute_tiers, tiers_csv
 from serment.web import create_app
 
@@ -79,8 +80,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 tracing_app = typer.Typer(help="Tracing: tiers, tasks, teams and clusters.", no_args_is_help=True)
+team_app = typer.Typer(help="Teams of tracers and the regions they cover.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 app.add_typer(tracing_app, name="tracing")
+tracing_app.add_typer(team_app, name="team")
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 T = TypeVar("T")
@@ -149,9 +152,13 @@ def demo(  # noqa: PLR0917 (Typer maps each parameter to an option)
     out.print(table)
     out.print("API tokens, valid one day (paste into a shell):")
     for login in logins:
-        out.print(f"export SERMENT_TOKEN_{login.role.upper()}={login.token}", markup=False)
+        out.print(f"export {login.variable}={login.token}", markup=False)
     out.print(
         f'Try: curl -H "Authorization: Bearer $SERMENT_TOKEN_EPIDEMIOLOGIST" {address}/api/v1/cases',
+        markup=False,
+    )
+    out.print(
+        f'     curl -H "Authorization: Bearer $SERMENT_TOKEN_TRACER" {address}/api/v1/tracing/tasks',
         markup=False,
     )
     if not no_serve:
@@ -485,6 +492,40 @@ def _surveillance() -> Request:
     return operator(role="epidemiologist", purpose="surveillance")
 
 
+@team_app.command("add")
+def team_add(
+    name: Annotated[
+        str, typer.Argument(help="The team's name: its tracers' accounts have it as organisation.")
+    ],
+    regions: Annotated[
+        str, typer.Option("--regions", help="Départements it covers (75,92,2A) or * for any.")
+    ],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a team of tracers covering some regions."""
+    with _installation(data_dir) as installation:
+        team = _attempt(lambda: add_team(installation.platform, operator(), name, regions.split(",")))
+    out.print(f"Created the team {team.name}, covering {', '.join(team.regions)}.", markup=False)
+    out.print(f"Its tracers are the accounts of role tracer with organisation {team.name!r}.", markup=False)
+
+
+@team_app.command("list")
+def team_list(data_dir: DataDirOption = None) -> None:
+    """Show each team, its tracers and open tasks, and the open tasks no tracer has."""
+    with _installation(data_dir) as installation:
+        teams = _attempt(lambda: list_teams(installation.platform, operator()))
+    table = Table(title="Tracing teams")
+    for column in ("team", "regions", "tracers", "open tasks", "unassigned"):
+        table.add_column(column)
+    for team in teams.teams:
+        tracers = ", ".join(team.tracers) or "(none)"
+        table.add_row(team.name, ",".join(team.regions), tracers, str(team.open_tasks), str(team.unassigned))
+    out.print(table)
+    for region, count in sorted(teams.uncovered.items(), key=lambda item: item[0] or ""):
+        where = f"region {region}" if region is not None else "no known region"
+        out.print(f"{count:,} open tasks ({where}) have no team: add one covering it, or *.", markup=False)
+
+
 @contextmanager
 def _installation(data_dir: Path | None) -> Iterator[Installation]:
     settings = _settings(data_dir=data_dir)
@@ -512,7 +553,7 @@ def _settings(**options: Any) -> Settings:
 def _attempt(action: Callable[[], T]) -> T:
     try:
         return action()
-    except (InstallationError, PolicyError, AccountError, Refused, TracingDateInvalid) as error:
+    except (InstallationError, PolicyError, AccountError, TeamError, Refused, TracingDateInvalid) as error:
         _fail(str(error), EXIT_FAILED)
 
 

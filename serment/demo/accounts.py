@@ -1,5 +1,6 @@
 """Demo accounts: one per role, with the French names a public-health team would expect, a shared
-password, and a fresh API token each at every start."""
+password, and a fresh API token each at every start; and a team of two tracers covering every
+region, so that the outbreak's calls are shared between them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from serment.access import Actor, Platform, operator
 from serment.access.accounts import add_user, create_token, link_patient
 from serment.store.tables import UserRow
+from serment.tracing.teams import ANY_REGION, add_team, list_teams
 
 DEMO_ORGANISATION = "Démo Serment"
 TOKEN_DAYS = 1
@@ -26,6 +28,9 @@ ACCOUNT_NAMES = {
     "dpo": "dpo",
     "patient": "patient",
 }
+# Tracers beyond the one of ACCOUNT_NAMES: round robin needs two to show.
+EXTRA_TRACERS = ("traceuse",)
+TRACER_ROLE = "tracer"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,12 @@ class DemoLogin:
     role: str
     account: str
     token: str
+
+    @property
+    def variable(self) -> str:
+        """The shell variable its token is exported as: by role, or by name for extra tracers."""
+        suffix = self.role if ACCOUNT_NAMES.get(self.role) == self.account else self.account
+        return f"SERMENT_TOKEN_{suffix.upper()}"
 
 
 def demo_password(given: str | None) -> str:
@@ -46,13 +57,16 @@ def ensure_accounts(platform: Platform, password: str) -> dict[str, Actor]:
     """Make sure the demo account of every role exists; the actors, by role."""
     with platform.database.read() as session:
         existing = {user.name: user for user in session.scalars(select(UserRow))}
-    actors = {}
-    for role, name in ACCOUNT_NAMES.items():
+    actors: dict[str, Actor] = {}
+    for role, name in [*ACCOUNT_NAMES.items(), *((TRACER_ROLE, extra) for extra in EXTRA_TRACERS)]:
         if name not in existing:
             add_user(
                 platform, operator(), name=name, role=role, organisation=DEMO_ORGANISATION, password=password
             )
-        actors[role] = Actor(name=name, role=role, organisation=DEMO_ORGANISATION)
+        actors.setdefault(role, Actor(name=name, role=role, organisation=DEMO_ORGANISATION))
+    # The demo's tracers are the team of its organisation, which takes the calls of every region.
+    if all(team.name != DEMO_ORGANISATION for team in list_teams(platform, operator()).teams):
+        add_team(platform, operator(), DEMO_ORGANISATION, [ANY_REGION])
     return actors
 
 
@@ -62,8 +76,9 @@ def link_demo_patient(platform: Platform, person_ref: str) -> None:
 
 
 def demo_logins(platform: Platform) -> list[DemoLogin]:
-    """A token valid one day for every demo account."""
+    """A token valid one day for every demo account: one per role, then the extra tracers."""
+    accounts = [*ACCOUNT_NAMES.items(), *((TRACER_ROLE, extra) for extra in EXTRA_TRACERS)]
     return [
         DemoLogin(role, name, create_token(platform, operator(), name=name, days=TOKEN_DAYS).token)
-        for role, name in ACCOUNT_NAMES.items()
+        for role, name in accounts
     ]

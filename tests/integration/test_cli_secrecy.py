@@ -172,6 +172,7 @@ def test_demo_logins_give_every_role_an_account_and_a_fresh_token(tmp_path: Path
         second = demo_logins(installation.platform)
     finally:
         installation.close()
-    assert [login.role for login in first] == list(ROLES)
-    assert [login.account for login in first] == [ACCOUNT_NAMES[role] for role in ROLES]
+    assert [login.role for login in first] == [*ROLES, "tracer"], "two tracers share the demo's calls"
+    assert [login.account for login in first] == [*(ACCOUNT_NAMES[role] for role in ROLES), "traceuse"]
+    assert len({login.variable for login in first}) == len(first)
     assert {login.token for login in first}.isdisjoint({login.token for login in second})

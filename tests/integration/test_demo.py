@@ -65,7 +65,8 @@ def test_serment_demo_loads_once_and_prints_logins(tmp_path: Path, monkeypatch: 
     assert "case reports with" in first.stdout
     for name in ACCOUNT_NAMES.values():
         assert f"│ {name}" in first.stdout
-    assert first.stdout.count("export SERMENT_TOKEN_") == len(ACCOUNT_NAMES)
+    assert first.stdout.count("export SERMENT_TOKEN_") == len(ACCOUNT_NAMES) + 1, "and the second tracer"
+    assert "export SERMENT_TOKEN_TRACEUSE=" in first.stdout
     second = runner.invoke(app, ["demo", "--data-dir", data_dir, "--no-serve"])
     assert second.exit_code == 0
     assert "case reports with" not in second.stdout, "the outbreak is loaded once"
