@@ -13,15 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner, Result
 
 from serment.access import Platform, operator
 from serment.access.accounts import add_user, create_token
+from serment.cli import app
 from serment.clock import FixedClock
 from serment.installation import Installation, initialise, open_installation
 from serment.settings import Settings
 from serment.store.tables import AuditEventRow, TracingTaskRow
 from serment.tracing.standings import recompute_in
-from serment.tracing.teams import add_team
+from serment.tracing.teams import TeamSummary, add_team, list_teams
 from serment.web import create_app
 from tests.conftest import Accounts
 from tests.people_data import Synthetic, people
@@ -287,11 +289,38 @@ async def test_without_a_team_calls_wait_unassigned_until_a_team_takes_them(
     assert (waiting.team, waiting.tracer, waiting.region) == (None, None, None), (
         "fr-2020: contacts have no address"
     )
+    assert list_teams(platform, operator()).uncovered == {None: 1}
     add_team(platform, operator(), TEAM, ["*"])
     clock.advance(timedelta(days=1))
     platform.run(lambda session: recompute_in(platform, session, clock.now().date()))
     (task,) = await _queue(client, headers)
     assert task["id"] == waiting.id, "each new day hands out the calls no tracer had"
+    teams = list_teams(platform, operator())
+    assert (teams.uncovered, teams.teams) == ({}, (TeamSummary(TEAM, ("*",), ("tracer-a",), 1, 0),))
+
+
+def test_teams_are_added_and_listed_from_the_command_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data_dir = str(tmp_path / "data")
+
+    def serment(*arguments: str) -> Result:
+        return runner.invoke(app, [*arguments, "--data-dir", data_dir])
+
+    assert serment("init").exit_code == 0
+    assert serment("user", "add", "traceuse-lyon", "--role", "tracer", "--org", "Brigade Lyon").exit_code == 0
+    added = serment("tracing", "team", "add", "Brigade Lyon", "--regions", "69, 01")
+    assert added.exit_code == 0, added.output
+    assert "Created the team Brigade Lyon, covering 69, 01." in added.stdout
+    again = serment("tracing", "team", "add", "Brigade Lyon", "--regions", "*")
+    assert (again.exit_code, again.stderr.strip()) == (1, "error: a team named 'Brigade Lyon' already exists")
+    wrong = serment("tracing", "team", "add", "Brigade Paris", "--regions", "Paris")
+    assert wrong.exit_code == 1
+    assert "'PARIS' is not a region" in wrong.stderr
+    listed = serment("tracing", "team", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "Brigade Lyon" in listed.stdout
+    assert "traceuse-lyon" in listed.stdout
+    assert "Brigade Paris" not in listed.stdout
 
 
 # vn-2020: contacts carry their address, so calls go to the team of their département; contacts of
