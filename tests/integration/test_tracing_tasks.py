@@ -19,9 +19,11 @@ from serment.access import Platform, operator
 from serment.access.accounts import add_user, create_token
 from serment.cli import app
 from serment.clock import FixedClock
-from serment.installation import Installation, initialise, open_installation
+from serment.installation import Installation, initialise, open_installation, purge_installation
+from serment.people import IdentityUnavailable
+from serment.people.records import open_beside
 from serment.settings import Settings
-from serment.store.tables import AuditEventRow, TracingTaskRow
+from serment.store.tables import AuditEventRow, PersonRow, TracingTaskRow
 from serment.tracing.standings import recompute_in
 from serment.tracing.teams import TeamSummary, add_team, list_teams
 from serment.web import create_app
@@ -254,6 +256,39 @@ async def test_a_reached_contact_is_followed_every_day_until_lost_or_released(
     assert (await _outcome(client, headers, lost["id"], {"result": "reached"})).status_code == 200
     assert [row["status"] for row in new_day(date(2026, 3, 6))] == ["missed", "missed", "reached"], (
         "the quarantine ended on 5 March: no follow-up after it"
+    )
+
+
+async def test_a_calls_outcome_expires_with_the_contacts_identity(
+    client: httpx.AsyncClient,
+    accounts: Accounts,
+    tracers: dict[str, dict[str, str]],
+    clock: FixedClock,
+    installation: Installation,
+) -> None:
+    await _reported(client, accounts, _report(INDEX, [_contact(ANNE), _contact(BRUNO)]))
+    (call,) = await _queue(client, tracers["tracer-a"])
+    reached = {"result": "reached", "consent": False, "symptoms": ["cough"], "notes": "Works nights."}
+    assert (await _outcome(client, tracers["tracer-a"], call["id"], reached)).status_code == 200
+    clock.advance(timedelta(days=31 * 5))
+    purged = purge_installation(installation)
+    assert purged.expired_people == 3, "fr-2020 keeps identities 3 months after their last event"
+    with installation.database.read() as session:
+        task = session.get_one(TracingTaskRow, call["id"])
+        person = session.get_one(PersonRow, task.person_ref)
+        assert task.outcome is not None
+        with pytest.raises(IdentityUnavailable):
+            open_beside(
+                installation.platform,
+                person,
+                task.outcome,
+                table="tracing_tasks",
+                column="outcome",
+                row=task.id,
+            )
+    (still_open,) = await _queue(client, tracers["tracer-b"])
+    assert (still_open["status"], still_open["contact"]) == ("to_call", None), (
+        "an expired identity is not shown"
     )
 
 
