@@ -4,13 +4,16 @@ And the call script, which tells the tracer what to say without ever naming the 
 from __future__ import annotations
 
 from datetime import date
+from typing import get_args
 
 import pytest
 
 from serment.people import person_details
 from serment.reporting import ContactInput, ExposureInput
-from serment.tracing.outcomes import OutcomeInput, outcome_problems
-from serment.tracing.scripts import Plan, call_script
+from serment.tracing.outcomes import RESULTS, OutcomeInput, outcome_problems
+from serment.tracing.scripts import SYMPTOMS, Plan, call_script
+from serment.tracing.tasks import STATUSES
+from serment.web.api import tasks as api
 
 TODAY = date(2026, 3, 2)
 NEIGHBOUR = ContactInput(
@@ -60,3 +63,9 @@ def test_a_first_call_tells_the_date_and_setting_and_the_quarantine_never_who() 
     assert "Never say who" not in "\n".join(follow_up), "a follow-up does not tell the exposure again"
     lost = call_script("follow_up", exposure_date=None, setting=None, plan=None, lost=True)
     assert any("missed their last two" in step for step in lost)
+
+
+def test_the_api_offers_exactly_the_statuses_results_and_symptoms_the_service_knows() -> None:
+    assert get_args(api.Status) == STATUSES
+    assert get_args(api.Symptom) == SYMPTOMS
+    assert get_args(api.OutcomeIn.model_fields["result"].annotation) == RESULTS
