@@ -33,10 +33,10 @@ TO_CALL, LOST = "to_call", "lost"
 # Closed by a call's outcome.
 REACHED, UNREACHABLE, REFUSED, WRONG_NUMBER = "reached", "unreachable", "refused", "wrong_number"
 # Closed by the platform: a follow-up not done on its day, or a person whose tier changed.
-MISSED, BECAME_CASE, NO_LONGER_CONTACT, NOT_CALLED = (
+MISSED, BECAME_CASE, LEFT_TIERS, NOT_CALLED = (
     "missed",
     "became_case",
-    "no_longer_contact",
+    "left_tiers",
     "not_called",
 )
 OPEN_STATUSES = (TO_CALL, LOST)
@@ -47,7 +47,7 @@ CLOSED_STATUSES = (
     WRONG_NUMBER,
     MISSED,
     BECAME_CASE,
-    NO_LONGER_CONTACT,
+    LEFT_TIERS,
     NOT_CALLED,
 )
 STATUSES = (*OPEN_STATUSES, *CLOSED_STATUSES)
@@ -128,7 +128,7 @@ def after_tiers(
         tasks = opened.get(ref, [])
         calls = [task for task in tasks if task.kind == CALL]
         if standing is None:
-            close(tasks, NO_LONGER_CONTACT, now)
+            close(tasks, LEFT_TIERS, now)
         elif standing.tier == 0:
             close(tasks, BECAME_CASE, now)
         elif standing.tier not in rules.call_tiers:

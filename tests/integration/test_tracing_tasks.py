@@ -298,15 +298,28 @@ def _follow_ups(installation: Installation) -> list[dict[str, object]]:
         return [{"day": row.day, "status": row.status} for row in session.scalars(query)]
 
 
-async def test_a_contact_who_becomes_a_case_has_their_call_closed(
-    client: httpx.AsyncClient, accounts: Accounts, tracers: dict[str, dict[str, str]]
+async def test_a_call_closes_when_its_contact_becomes_a_case_or_leaves_the_tiers(
+    client: httpx.AsyncClient,
+    accounts: Accounts,
+    tracers: dict[str, dict[str, str]],
+    clock: FixedClock,
+    platform: Platform,
 ) -> None:
-    await _reported(client, accounts, _report(INDEX, [_contact(ANNE)]))
-    (call,) = await _queue(client, tracers["tracer-a"])
-    await _reported(client, accounts, _report(ANNE, []))
+    await _reported(client, accounts, _report(INDEX, [_contact(ANNE), _contact(BRUNO)]))
+    (first,) = await _queue(client, tracers["tracer-a"])
+    (second,) = await _queue(client, tracers["tracer-b"])
+    first_contact = first["contact"]
+    assert isinstance(first_contact, dict)
+    positive = ANNE if first_contact["phone"] == ANNE.phone else BRUNO
+    await _reported(client, accounts, _report(positive, []))
     assert await _queue(client, tracers["tracer-a"]) == []
     (closed,) = await _queue(client, tracers["tracer-a"], status="became_case")
-    assert closed["id"] == call["id"]
+    assert closed["id"] == first["id"]
+    clock.advance(timedelta(days=15))
+    platform.run(lambda session: recompute_in(platform, session, clock.now().date()))
+    assert await _queue(client, tracers["tracer-b"]) == []
+    (left,) = await _queue(client, tracers["tracer-b"], status="left_tiers")
+    assert left["id"] == second["id"], "the exposure of 26 February left the 14-day lookback on 13 March"
 
 
 async def test_without_a_team_calls_wait_unassigned_until_a_team_takes_them(

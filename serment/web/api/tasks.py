@@ -23,7 +23,7 @@ T = TypeVar("T")
 TaskId = Annotated[str, Path(pattern=r"^[a-z2-7]{26}$", description="A task's id, as the queue lists it.")]
 Status = Literal[
     "to_call", "lost", "reached", "unreachable", "refused", "wrong_number", "missed", "became_case",
-    "no_longer_contact", "not_called",
+    "left_tiers", "not_called",
 ]  # fmt: skip
 Symptom = Literal["fever", "cough", "breathlessness", "loss_of_smell_or_taste", "other"]
 

@@ -10,9 +10,10 @@ import pytest
 
 from serment.people import person_details
 from serment.reporting import ContactInput, ExposureInput
+from serment.store.tables import TracingTaskRow
 from serment.tracing.outcomes import RESULTS, OutcomeInput, outcome_problems
 from serment.tracing.scripts import SYMPTOMS, Plan, call_script
-from serment.tracing.tasks import STATUSES
+from serment.tracing.tasks import KINDS, STATUSES
 from serment.web.api import tasks as api
 
 TODAY = date(2026, 3, 2)
@@ -69,3 +70,10 @@ def test_the_api_offers_exactly_the_statuses_results_and_symptoms_the_service_kn
     assert get_args(api.Status) == STATUSES
     assert get_args(api.Symptom) == SYMPTOMS
     assert get_args(api.OutcomeIn.model_fields["result"].annotation) == RESULTS
+
+
+def test_every_kind_and_status_fits_its_column() -> None:
+    # SQLite stores a longer value silently; PostgreSQL refuses it, failing the whole report.
+    for column, values in ((TracingTaskRow.kind, KINDS), (TracingTaskRow.status, STATUSES)):
+        length = column.type.length  # type: ignore[attr-defined]
+        assert max(len(value) for value in values) <= length, column
