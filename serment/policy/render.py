@@ -150,6 +150,8 @@ def _tracing_intro(policy: Policy) -> str:
         f"onset or positive sample). {clears} Calls are due within {rules.call_within_hours} hours; a "
         f"contact is unreachable after {rules.max_attempts} attempts"
         + ("; contacts in quarantine are followed up daily." if rules.daily_follow_up else ".")
+        + f" A cluster alert is raised when {rules.cluster_cases} confirmed cases or more sharing a place "
+        f"started within {rules.cluster_days} consecutive days."
     )
 
 

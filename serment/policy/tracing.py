@@ -69,6 +69,10 @@ class TracingRules(BaseModel):
     max_attempts: StrictInt = 3
     # Whether contacts in quarantine get a follow-up task every day until it ends.
     daily_follow_up: StrictBool = True
+    # A cluster: at least `cluster_cases` confirmed cases sharing a place, whose case starts fall within
+    # `cluster_days` consecutive days (France: 3 cases within 7 days).
+    cluster_cases: StrictInt = 3
+    cluster_days: StrictInt = 7
 
     def tier(self, level: int) -> TierRule:
         """The rule of tier `level` (0 for cases)."""
@@ -88,6 +92,10 @@ def tracing_problems(rules: TracingRules) -> Iterator[Problem]:
         yield (*here, "max_attempts"), f"must be at least 1 call attempt (got {rules.max_attempts})"
     if rules.call_within_hours < 1:
         yield (*here, "call_within_hours"), f"must be at least 1 hour (got {rules.call_within_hours})"
+    if rules.cluster_cases < 1:
+        yield (*here, "cluster_cases"), f"must be at least 1 case (got {rules.cluster_cases})"
+    if rules.cluster_days < 1:
+        yield (*here, "cluster_days"), f"must be at least 1 day (got {rules.cluster_days})"
     if len(rules.tiers) != rules.depth + 1:
         yield (
             (*here, "tiers"),

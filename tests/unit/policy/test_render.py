@@ -50,6 +50,14 @@ def test_the_minimisation_table_says_what_each_part_of_each_report_may_and_never
     assert "| case | case | status, onset_date, asymptomatic, hospitalised, notes | - |" in document
 
 
+def test_the_tracing_intro_states_the_cluster_rule_from_the_policy() -> None:
+    data = FR.model_dump()
+    data["tracing"] = {**data["tracing"], "cluster_cases": 5, "cluster_days": 10}
+    document = render_markdown(Policy.model_validate(data))
+    assert "5 confirmed cases or more sharing a place started within 10 consecutive days" in document
+    assert "3 confirmed cases or more sharing a place started within 7 consecutive days" in render_markdown(FR)
+
+
 @pytest.mark.parametrize("name", ["fr-2020", "vn-2020"])
 def test_the_markdown_ends_with_one_newline(name: str) -> None:
     assert render_markdown(load_policy(name)).endswith("|\n")

@@ -333,6 +333,16 @@ REFUSALS = [
         id="calling-cases",
     ),
     pytest.param(
+        policy_toml(tracing=TRACING.replace("depth = 2", "depth = 2\ncluster_cases = 0")),
+        "tracing.cluster_cases: must be at least 1 case (got 0)",
+        id="cluster-without-cases",
+    ),
+    pytest.param(
+        policy_toml(tracing=TRACING.replace("depth = 2", "depth = 2\ncluster_days = 0")),
+        "tracing.cluster_days: must be at least 1 day (got 0)",
+        id="cluster-without-days",
+    ),
+    pytest.param(
         policy_toml(tracing=TRACING.replace("depth = 2", "depth = 2\nlookback_days = -1")),
         "tracing.lookback_days: must not be negative (got -1)",
         id="negative-lookback",
