@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from serment.access import ChangeListener, RelationshipCheck
+from serment.tracing.clusters import detect_clusters
 from serment.tracing.standings import after_change
 from serment.tracing.tasks import is_assigned
 
-LISTENERS: tuple[ChangeListener, ...] = (after_change,)
+LISTENERS: tuple[ChangeListener, ...] = (after_change, detect_clusters)
 RELATIONSHIPS: Mapping[str, RelationshipCheck] = {"assigned": is_assigned}
 
 __all__ = ["LISTENERS", "RELATIONSHIPS"]
