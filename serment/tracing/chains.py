@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
@@ -104,8 +104,9 @@ class Chain:
 
 @dataclass(frozen=True)
 class ChainGraph:
-    """A chain with its cases (earliest first) and links, for visualisation."""
+    """A chain at the date `at` with its cases (earliest first) and links, for visualisation."""
 
+    at: date
     chain: Chain
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
@@ -135,8 +136,7 @@ def chains_at(
     links_of: dict[str, list[Edge]] = {}
     for edge in edges.values():
         links_of.setdefault(_root(parent, edge.source), []).append(edge)
-    first_active = at - timedelta(days=lookback_days)
-    graphs = [_graph(group, links_of.get(root, []), first_active) for root, group in members.items()]
+    graphs = [_graph(at, group, links_of.get(root, []), lookback_days) for root, group in members.items()]
     graphs.sort(key=lambda graph: (-graph.chain.last_start.toordinal(), -graph.chain.first_start.toordinal(),
                                    graph.chain.id))  # fmt: skip
     return graphs
@@ -150,7 +150,7 @@ def _edge(a: ChainCase, b: ChainCase, day: date, setting: str) -> Edge:
     return Edge(first.ref, second.ref, day, setting, directed=False)
 
 
-def _graph(group: list[ChainCase], edges: list[Edge], first_active: date) -> ChainGraph:
+def _graph(at: date, group: list[ChainCase], edges: list[Edge], lookback_days: int) -> ChainGraph:
     group.sort(key=lambda case: (case.start, case.ref))
     before: dict[str, list[str]] = {}
     for edge in edges:
@@ -170,13 +170,13 @@ def _graph(group: list[ChainCase], edges: list[Edge], first_active: date) -> Cha
         first_start=first,
         last_start=last,
         duration_days=(last - first).days,
-        active=last_exposure is not None and last_exposure >= first_active,
+        active=last_exposure is not None and last_exposure >= at - timedelta(days=lookback_days),
         settings=tuple(sorted({edge.setting for edge in edges})),
         last_exposure=last_exposure,
         undirected=sum(1 for edge in edges if not edge.directed),
     )
     nodes = tuple(Node(case.ref, case.start, case.known, generation[case.ref]) for case in group)
-    return ChainGraph(chain, nodes, tuple(edges))
+    return ChainGraph(at, chain, nodes, tuple(edges))
 
 
 def _root(parent: dict[str, str], ref: str) -> str:
@@ -265,7 +265,7 @@ def chain_graph(platform: Platform, request: Request, chain_id: str, *, at: date
 
 def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph]:
     """Every chain at `at`, chains of one included, read from the store (see `chains_at`)."""
-    people = _cases(session, at, None)
+    people = first_cases(session, at, None)
     confirmed = select(CaseRow.person_ref).where(CaseRow.status == CONFIRMED)
     query = select(
         ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from, ExposureRow.date_to,
@@ -285,7 +285,7 @@ def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph
 
 def _component(session: Session, person: str, at: date) -> tuple[list[ChainCase], list[Link]]:
     """The cases and links of the chain holding `person`'s case at `at`, by breadth-first search."""
-    cases = _cases(session, at, [person])
+    cases = first_cases(session, at, [person])
     frontier = list(cases)
     rows: dict[int, tuple[str, str, date, date, str]] = {}
     while frontier:
@@ -293,7 +293,7 @@ def _component(session: Session, person: str, at: date) -> tuple[list[ChainCase]
         for row_id, a, b, date_from, date_to, setting in _exposures_of(session, frontier, at):
             rows[row_id] = (a, b, date_from, date_to, setting)
             found |= {a, b} - cases.keys()
-        reached = _cases(session, at, found)
+        reached = first_cases(session, at, found)
         cases.update(reached)
         frontier = list(reached)
     links = [
@@ -306,7 +306,7 @@ def _component(session: Session, person: str, at: date) -> tuple[list[ChainCase]
 
 def _exposures_of(
     session: Session, people: Collection[str], at: date
-) -> Iterator[tuple[int, str, str, date, date, str]]:
+) -> Iterator[Row[int, str, str, date, date, str]]:
     for chunk in _chunks(people):
         query = select(
             ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from,
@@ -315,10 +315,10 @@ def _exposures_of(
             or_(ExposureRow.person_ref.in_(chunk), ExposureRow.contact_ref.in_(chunk)),
             ExposureRow.date_from <= at,
         )  # fmt: skip
-        yield from session.execute(query).tuples()
+        yield from session.execute(query)
 
 
-def _cases(session: Session, at: date, people: Collection[str] | None) -> dict[str, ChainCase]:
+def first_cases(session: Session, at: date, people: Collection[str] | None) -> dict[str, ChainCase]:
     """Each person's first confirmed case starting on or before `at` (everyone's when `people` is
     None), closed or not."""
     found: dict[str, ChainCase] = {}

@@ -18,6 +18,8 @@ from serment.people import IdentityUnavailable, OppositionError, PersonConflict,
 from serment.people.duplicates import DuplicateError
 from serment.reporting import IdempotencyConflict, ReportInvalid
 from serment.secrecy import IdentityError, IdentityErrors
+from serment.tracing.chains import ChainError
+from serment.tracing.clusters import ClusterError
 from serment.tracing.tier_lists import TracingDateInvalid
 from serment.web.request_id import current_request_id
 
@@ -177,6 +179,15 @@ async def _duplicate_problem(request: Request, error: Exception) -> JSONResponse
     return problem_response(error.status, title=error.title, detail=str(error), instance=request.url.path)
 
 
+async def _tracing_problem(request: Request, error: Exception) -> JSONResponse:
+    if not isinstance(error, ChainError | ClusterError):
+        raise error
+    errors = [InvalidField(location=error.field, message=str(error))] if error.field else None
+    return problem_response(
+        error.status, title=error.title, detail=str(error), instance=request.url.path, errors=errors
+    )
+
+
 def _simple(status: int, title: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def answer(request: Request, error: Exception) -> JSONResponse:
         return problem_response(status, title=title, detail=str(error), instance=request.url.path)
@@ -196,6 +207,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OppositionError, _simple(409, "Conflict"))
     app.add_exception_handler(PersonConflict, _simple(409, "Conflict"))
     app.add_exception_handler(DuplicateError, _duplicate_problem)
+    app.add_exception_handler(ChainError, _tracing_problem)
+    app.add_exception_handler(ClusterError, _tracing_problem)
     app.add_exception_handler(AccountError, _simple(400, "Bad request"))
     app.add_exception_handler(RecordTampered, _simple(500, "Integrity failure"))
     app.add_exception_handler(ReportInvalid, _invalid_report)

@@ -141,9 +141,17 @@ GUARDED = {
     ("POST", "/api/v1/tracing/tasks/{task}/outcome"): Guarded(
         "update", frozenset({404}), {"result": "no_answer"}, on_person=False, assigned_only=True
     ),
+    ("GET", "/api/v1/tracing/chains"): Guarded("list", frozenset({200}), on_person=False),
+    # No chain is named by a case ref of a's, nor has a cluster alert the id 999999: 404 after the guard.
+    ("GET", "/api/v1/tracing/chains/{chain}/graph"): Guarded("list", frozenset({404}), on_person=False),
+    ("GET", "/api/v1/tracing/clusters"): Guarded("list", frozenset({200}), on_person=False),
+    ("PATCH", "/api/v1/tracing/clusters/{alert}"): Guarded(
+        "investigate", frozenset({404}), {"status": "investigating"}, on_person=False
+    ),
 }
 UNKNOWN_ID = "999999"
 UNKNOWN_TASK = "a" * 26
+UNKNOWN_CASE = "a" * 26
 STATED = [None, *PURPOSES, *sorted(PROHIBITED_PURPOSES), "curiosity"]
 
 
@@ -206,6 +214,7 @@ async def test_every_role_and_purpose_gets_what_the_policy_says_and_is_audited(
                 path = template.replace("{ref}", subject).replace("{purpose}", "research")
                 path = path.replace("{pair}", UNKNOWN_ID).replace("{merge}", UNKNOWN_ID)
                 path = path.replace("{task}", UNKNOWN_TASK)
+                path = path.replace("{alert}", UNKNOWN_ID).replace("{chain}", UNKNOWN_CASE)
                 headers = accounts.headers(role, purpose=stated, person_ref=person)
                 events_before = _events(installation)
                 body = json.loads(json.dumps(route.body).replace("{ref}", subject)) if route.body else None

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from serment import __version__
-from serment.web.api import audit, duplicates, imports, people, reports, tasks, tiers
+from serment.web.api import audit, chains, duplicates, imports, people, reports, tasks, tiers
 from serment.web.problems import PROBLEM_RESPONSES
 
 API_PREFIX = "/api/v1"
@@ -43,4 +43,5 @@ def api_router() -> APIRouter:
     router.include_router(audit.router)
     router.include_router(tiers.router)
     router.include_router(tasks.router)
+    router.include_router(chains.router)
     return router
