@@ -266,18 +266,28 @@ def chain_graph(platform: Platform, request: Request, chain_id: str, *, at: date
 def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph]:
     """Every chain at `at`, chains of one included, read from the store (see `chains_at`)."""
     people = first_cases(session, at, None)
-    confirmed = select(CaseRow.person_ref).where(CaseRow.status == CONFIRMED)
-    query = select(
-        ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from, ExposureRow.date_to,
-        ExposureRow.setting,
-    ).where(
-        ExposureRow.person_ref.in_(confirmed),
-        ExposureRow.contact_ref.in_(confirmed),
-        ExposureRow.date_from <= at,
+    # From the cases to the exposures naming them as contacts: every link names a case as its contact,
+    # and most exposures name someone who never becomes one, so this reads a small part of them.
+    query = (
+        select(
+            ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from,
+            ExposureRow.date_to, ExposureRow.setting,
+        )
+        .select_from(CaseRow)
+        .join(ExposureRow, ExposureRow.contact_ref == CaseRow.person_ref)
+        .where(
+            CaseRow.status == CONFIRMED,
+            ExposureRow.person_ref.in_(select(CaseRow.person_ref).where(CaseRow.status == CONFIRMED)),
+            ExposureRow.date_from <= at,
+        )
     )  # fmt: skip
+    rows = {
+        row_id: (a, b, date_from, date_to, setting)
+        for row_id, a, b, date_from, date_to, setting in session.execute(query)
+    }
     links = [
         Link(people[a].ref, people[b].ref, date_from, date_to, setting)
-        for a, b, date_from, date_to, setting in session.execute(query)
+        for a, b, date_from, date_to, setting in rows.values()
         if a in people and b in people
     ]
     return chains_at(at, lookback_days, people.values(), links)
@@ -286,13 +296,15 @@ def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph
 def _component(session: Session, person: str, at: date) -> tuple[list[ChainCase], list[Link]]:
     """The cases and links of the chain holding `person`'s case at `at`, by breadth-first search."""
     cases = first_cases(session, at, [person])
+    checked = set(cases)
     frontier = list(cases)
     rows: dict[int, tuple[str, str, date, date, str]] = {}
     while frontier:
         found: set[str] = set()
         for row_id, a, b, date_from, date_to, setting in _exposures_of(session, frontier, at):
             rows[row_id] = (a, b, date_from, date_to, setting)
-            found |= {a, b} - cases.keys()
+            found |= {a, b} - checked
+        checked |= found
         reached = first_cases(session, at, found)
         cases.update(reached)
         frontier = list(reached)
@@ -307,6 +319,7 @@ def _component(session: Session, person: str, at: date) -> tuple[list[ChainCase]
 def _exposures_of(
     session: Session, people: Collection[str], at: date
 ) -> Iterator[Row[int, str, str, date, date, str]]:
+    """The exposures of `people` begun by `at`."""
     for chunk in _chunks(people):
         query = select(
             ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from,
