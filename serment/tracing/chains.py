@@ -250,10 +250,15 @@ def chain_graph(platform: Platform, request: Request, chain_id: str, *, at: date
         if case is None:
             raise ChainError(f"{nowhere}: no case has that ref; chain ids are listed by GET /tracing/chains")
         cases, links = _component(session, case.person_ref, day)
-        graphs = chains_at(day, platform.policy.tracing.lookback_days, cases, links)
-        graph = next((graph for graph in graphs if any(node.case == chain_id for node in graph.nodes)), None)
-        if graph is None:
-            raise ChainError(f"{nowhere}: that case was not yet a confirmed case then")
+        mine = cases.get(case.person_ref)
+        if mine is None:
+            raise ChainError(f"{nowhere}: that case is not a confirmed case started by then")
+        if mine.ref != chain_id:
+            raise ChainError(
+                f"{nowhere}: the same person's first case, {mine.ref}, stands for them in chains"
+            )
+        graphs = chains_at(day, platform.policy.tracing.lookback_days, cases.values(), links)
+        graph = next(graph for graph in graphs if any(node.case == chain_id for node in graph.nodes))
         if graph.chain.id != chain_id:
             raise ChainError(
                 f"{nowhere}: that case belongs to the chain {graph.chain.id}, named by its earliest case"
@@ -293,8 +298,9 @@ def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph
     return chains_at(at, lookback_days, people.values(), links)
 
 
-def _component(session: Session, person: str, at: date) -> tuple[list[ChainCase], list[Link]]:
-    """The cases and links of the chain holding `person`'s case at `at`, by breadth-first search."""
+def _component(session: Session, person: str, at: date) -> tuple[dict[str, ChainCase], list[Link]]:
+    """The cases (by person) and links of the chain holding `person`'s case at `at`, by breadth-first
+    search."""
     cases = first_cases(session, at, [person])
     checked = set(cases)
     frontier = list(cases)
@@ -313,7 +319,7 @@ def _component(session: Session, person: str, at: date) -> tuple[list[ChainCase]
         for a, b, date_from, date_to, setting in rows.values()
         if a in cases and b in cases
     ]
-    return list(cases.values()), links
+    return cases, links
 
 
 def _exposures_of(

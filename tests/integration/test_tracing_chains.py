@@ -64,7 +64,7 @@ async def epidemiologist(
 async def _outbreak(client: httpx.AsyncClient, accounts: Accounts) -> dict[str, dict[str, str]]:
     """Anne (onset 20 Feb) names Bruno and Célia; both fall ill on the 23rd, Célia having met Bruno at
     school on the 22nd; Bruno names Denis, ill on the 27th; Fabien, positive without symptoms and
-    known only by today's report, names Denis. Emma is a case on her own."""
+    known only by today's report, names Denis. Emma is a case on her own, reported twice."""
     cases = {"anne": await report(client, accounts, ANNE, "2026-02-20", [
         (BRUNO, "2026-02-19", "household", None), (CELIA, "2026-02-21", "work", "factory-3"),
     ])}  # fmt: skip
@@ -77,6 +77,7 @@ async def _outbreak(client: httpx.AsyncClient, accounts: Accounts) -> dict[str, 
     cases["denis"] = await report(client, accounts, DENIS, "2026-02-27")
     cases["fabien"] = await report(client, accounts, FABIEN, None, [(DENIS, "2026-02-28", "venue", "bar-9")])
     cases["emma"] = await report(client, accounts, EMMA, "2026-02-25")
+    cases["emma_again"] = await report(client, accounts, EMMA, "2026-02-28")
     return cases
 
 
@@ -143,7 +144,7 @@ async def test_a_chain_at_an_earlier_date_holds_only_what_had_happened_by_then(
     )
     assert before.status_code == 404
     assert before.headers["content-type"] == PROBLEM
-    assert "was not yet a confirmed case then" in before.json()["detail"]
+    assert "that case is not a confirmed case started by then" in before.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -151,6 +152,7 @@ async def test_a_chain_at_an_earlier_date_holds_only_what_had_happened_by_then(
     [
         ("/chains/{bruno}/graph", {}, 404, "belongs to the chain {anne}"),
         ("/chains/{bruno_person}/graph", {}, 404, "no case has that ref"),
+        ("/chains/{emma_again}/graph", {}, 404, "the same person's first case, {emma}, stands for them"),
         ("/chains/not-a-ref/graph", {}, 422, "path.chain"),
         ("/chains", {"at": "2026-03-03"}, 422, "after today (2026-03-02)"),
         ("/chains/{anne}/graph", {"at": "2026-03-03"}, 422, "query.at"),
@@ -167,11 +169,7 @@ async def test_unknown_chains_and_bad_dates_get_a_problem_saying_why(
     message: str,
 ) -> None:
     cases = await _outbreak(client, accounts)
-    names = {
-        "anne": cases["anne"]["case"],
-        "bruno": cases["bruno"]["case"],
-        "bruno_person": cases["bruno"]["person"],
-    }
+    names = {name: refs["case"] for name, refs in cases.items()} | {"bruno_person": cases["bruno"]["person"]}
     response = await epidemiologist(client, accounts, "GET", path.format(**names), params=params)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM
