@@ -214,8 +214,8 @@ class ChainPage:
 def list_chains(
     platform: Platform,
     request: Request,
-    *,
     at: date | None = None,
+    *,
     active: bool | None = None,
     min_size: int = 2,
     limit: int = 100,
@@ -238,7 +238,7 @@ def list_chains(
     return platform.run(read)
 
 
-def chain_graph(platform: Platform, request: Request, chain_id: str, *, at: date | None = None) -> ChainGraph:
+def chain_graph(platform: Platform, request: Request, chain_id: str, at: date | None = None) -> ChainGraph:
     """For surveillance: the cases and links of the chain `chain_id` at `at` (default today), read
     outwards from its case alone. Raises ChainError (404) when no chain has that id at that date."""
 

@@ -207,7 +207,7 @@ def _alerts_of(
 
 
 def list_clusters(
-    platform: Platform, request: Request, *, status: str | None = None, limit: int = 100, offset: int = 0
+    platform: Platform, request: Request, status: str | None = None, *, limit: int = 100, offset: int = 0
 ) -> tuple[int, list[ClusterAlert]]:
     """For surveillance: the cluster alerts, of one status when given, latest raised first, with their
     total."""

@@ -5,13 +5,17 @@ investigate and close."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from serment.access import Actor, Platform, Request
 from serment.installation import Installation
 from serment.store.tables import AuditEventRow
+from serment.tracing.chains import chain_graph, list_chains
+from serment.tracing.clusters import ClusterError, change_cluster_status, list_clusters
 from tests.conftest import Accounts
 from tests.people_data import Synthetic, people
 
@@ -281,3 +285,21 @@ async def test_a_clinician_may_not_close_an_alert_and_is_audited(
             )
         ).all()
     assert refused == ["refused"]
+
+
+async def test_the_services_answer_callers_other_than_the_web_with_the_same_rules(
+    client: httpx.AsyncClient, accounts: Accounts, platform: Platform
+) -> None:
+    cases = await _outbreak(client, accounts)
+    epidemiology = Request(Actor(name="replay", role="epidemiologist"), purpose="surveillance")
+    page = list_chains(platform, epidemiology, date(2026, 2, 24), min_size=1)
+    assert [(chain.id, chain.size) for chain in page.items] == [(cases["anne"]["case"], 3)]
+    graph = chain_graph(platform, epidemiology, cases["anne"]["case"], date(2026, 2, 24))
+    assert len(graph.nodes) == 3
+    with pytest.raises(ClusterError, match="'reopened' is not a status") as listed:
+        list_clusters(platform, epidemiology, "reopened")
+    assert (listed.value.status, listed.value.field) == (422, "query.status")
+    with pytest.raises(ClusterError, match="use investigating or closed") as moved:
+        change_cluster_status(platform, epidemiology, 1, "new")
+    assert (moved.value.status, moved.value.field) == (422, "body.status")
+    assert list_clusters(platform, epidemiology) == (0, [])
