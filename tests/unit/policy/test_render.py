@@ -55,7 +55,8 @@ def test_the_tracing_intro_states_the_cluster_rule_from_the_policy() -> None:
     data["tracing"] = {**data["tracing"], "cluster_cases": 5, "cluster_days": 10}
     document = render_markdown(Policy.model_validate(data))
     assert "5 confirmed cases or more sharing a place started within 10 consecutive days" in document
-    assert "3 confirmed cases or more sharing a place started within 7 consecutive days" in render_markdown(FR)
+    french = render_markdown(FR)
+    assert "3 confirmed cases or more sharing a place started within 7 consecutive days" in french
 
 
 @pytest.mark.parametrize("name", ["fr-2020", "vn-2020"])
