@@ -198,7 +198,7 @@ class ChainError(Exception):
     def __init__(self, message: str, status: int = HTTPStatus.NOT_FOUND, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.title = "No such chain" if status == HTTPStatus.NOT_FOUND else "Invalid input"
+        self.title = "No such chain" if status == HTTPStatus.NOT_FOUND else "Invalid date"
         self.field = field
 
 
