@@ -35,8 +35,9 @@ from sqlalchemy.orm import Session
 from serment.access import Platform, Request, guard
 from serment.audit import defer
 from serment.audit.events import DetailValue
-from serment.store.tables import ClusterAlertRow, ExposureRow
+from serment.store.tables import CaseRow, ClusterAlertRow, ExposureRow
 from serment.tracing.chains import first_cases
+from serment.tracing.standings import CONFIRMED
 
 NEW, INVESTIGATING, CLOSED = "new", "investigating", "closed"
 STATUSES = (NEW, INVESTIGATING, CLOSED)
@@ -131,8 +132,14 @@ def detect_clusters(platform: Platform, session: Session, people: frozenset[str]
     updating their alerts in the transaction that changed them."""
     places: set[str] = set()
     for chunk in _chunks(people):
+        # Only cases are counted at a place: a change touching no case (a contact named, a negative
+        # test) changes no cluster, and most changes are such.
+        cases = select(CaseRow.person_ref).where(CaseRow.person_ref.in_(chunk), CaseRow.status == CONFIRMED)
+        counted = list(session.scalars(cases.distinct()))
+        if not counted:
+            continue
         query = select(ExposureRow.place_id).where(
-            or_(ExposureRow.person_ref.in_(chunk), ExposureRow.contact_ref.in_(chunk)),
+            or_(ExposureRow.person_ref.in_(counted), ExposureRow.contact_ref.in_(counted)),
             ExposureRow.place_id.is_not(None),
         )
         places.update(place for place in session.scalars(query.distinct()) if place is not None)

@@ -31,6 +31,8 @@ from serment.reporting import (
 )
 from serment.settings import Settings
 from serment.store.tables import TierRow
+from serment.tracing.chains import chain_graph, list_chains
+from serment.tracing.clusters import list_clusters
 from serment.tracing.tier_lists import list_tiers
 from tests.outbreaks import Case, Identity, Outbreak, available, identities, mers_korea_2015, singapore_2020
 
@@ -102,9 +104,11 @@ def replay(
     outbreak: Outbreak,
     refs: dict[str, str],
     after_each_day: Callable[[date], None],
+    case_refs: dict[str, str] | None = None,
 ) -> None:
-    """Report every case and link on its day, through the services, filling `refs` (by case id) as
-    cases are reported; `after_each_day` is called after each day's reports."""
+    """Report every case and link on its day, through the services, filling `refs` (the person's, by
+    case id) and `case_refs` (the case's) as cases are reported; `after_each_day` is called after each
+    day's reports."""
     add_user(platform, operator(), name="clinicien", role="clinician", organisation="CHU")
     clinician = Request(actor_named(platform, "clinicien"), purpose="care")
     people = identities(outbreak, seed=1)
@@ -116,9 +120,10 @@ def replay(
         clock.set(datetime.combine(day, time(9), tzinfo=UTC))
         for case in sorted(outbreak.cases.values(), key=lambda case: case.id):
             if case.reported == day:
-                refs[case.id] = report_case(
-                    platform, clinician, case_report(people[case.id], case, day)
-                ).person
+                receipt = report_case(platform, clinician, case_report(people[case.id], case, day))
+                refs[case.id] = receipt.person
+                if case_refs is not None:
+                    case_refs[case.id] = receipt.case
         for link in outbreak.links:
             if link.reported(outbreak.cases) == day:
                 exposure = ExposureInput(link.day, link.day, link.setting, place_id=link.place)
@@ -177,3 +182,88 @@ def test_tiers_after_every_day_of_a_real_outbreak_equal_the_reference(
         got = {ids[item.ref]: item.tier for item in listed.items}
         want = {case: tier for case, (tier, _) in reference_tiers(day, rules, outbreak, last).items()}
         assert got == want, day
+
+
+def reference_chains(at: date, outbreak: Outbreak) -> dict[frozenset[str], int]:
+    """The chains of two cases or more at `at`, each with its generations: connected groups of cases
+    started by then over links dated by then, found by union-find; generations by the longest path
+    from earlier to later starts."""
+    started = {case.id: case.start for case in outbreak.cases.values() if case.start <= at}
+    links = [link for link in outbreak.links if link.day <= at and link.a in started and link.b in started]
+    parent = {case: case for case in started}
+
+    def root(case: str) -> str:
+        while parent[case] != case:
+            case = parent[case]
+        return case
+
+    for link in links:
+        parent[root(link.a)] = root(link.b)
+    groups: dict[str, set[str]] = {}
+    for case in started:
+        groups.setdefault(root(case), set()).add(case)
+    later: dict[str, list[str]] = {case: [] for case in started}
+    for link in links:
+        first, second = sorted((link.a, link.b), key=lambda case: started[case])
+        if started[first] < started[second]:
+            later[first].append(second)
+    depth: dict[str, int] = {}
+    for case in sorted(started, key=lambda case: started[case]):
+        depth.setdefault(case, 1)
+        for follower in later[case]:
+            depth[follower] = max(depth.get(follower, 1), depth[case] + 1)
+    return {
+        frozenset(group): max(depth[case] for case in group) for group in groups.values() if len(group) > 1
+    }
+
+
+def reference_clusters(outbreak: Outbreak, cases: int, days: int) -> dict[str, tuple[date, date, int]]:
+    """The places where `cases` case starts fall within `days` consecutive days, with the first start
+    of the earliest such window, the last start, and how many starts from the first on."""
+    found = {}
+    for place in {link.place for link in outbreak.links if link.place is not None}:
+        present = {end for link in outbreak.links if link.place == place for end in (link.a, link.b)}
+        starts = sorted(outbreak.cases[case].start for case in present)
+        windows = [
+            starts[index] for index in range(len(starts) - cases + 1)
+            if (starts[index + cases - 1] - starts[index]).days < days
+        ]  # fmt: skip
+        if windows:
+            counted = [start for start in starts if start >= windows[0]]
+            found[place] = (windows[0], counted[-1], len(counted))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(OUTBREAKS))
+def test_chains_and_clusters_of_a_real_outbreak_equal_the_reference(
+    name: str, installation: Installation, clock: FixedClock
+) -> None:
+    if installation.policy.tracing.lookback_days != 14:
+        pytest.skip("chains and clusters do not depend on the tier windows: vn-2020 is enough")
+    outbreak = OUTBREAKS[name]()
+    platform = installation.platform
+    refs: dict[str, str] = {}
+    case_refs: dict[str, str] = {}
+    replay(platform, clock, outbreak, refs, lambda day: None, case_refs)
+    ids = {ref: case for case, ref in case_refs.items()}
+    epidemiologist = operator(role="epidemiologist", purpose="surveillance")
+    first = min(case.start for case in outbreak.cases.values())
+    seen = 0
+    for offset in (10, 20, 30, 60):
+        day = min(first + timedelta(days=offset), clock.now().date())
+        page = list_chains(platform, epidemiologist, day, limit=1000)
+        got = {}
+        for chain in page.items:
+            graph = chain_graph(platform, epidemiologist, chain.id, day)
+            got[frozenset(ids[node.case] for node in graph.nodes)] = chain.generations
+            assert chain.size == len(graph.nodes)
+        assert got == reference_chains(day, outbreak), day
+        seen += len(got)
+    assert seen > 0, "the outbreak has chains to compare"
+
+    rules = installation.policy.tracing
+    want = reference_clusters(outbreak, rules.cluster_cases, rules.cluster_days)
+    total, alerts = list_clusters(platform, epidemiologist)
+    assert total == len(alerts)
+    assert {alert.place_id: (alert.first_date, alert.last_date, alert.cases) for alert in alerts} == want
+    assert want, "the outbreak has clusters to compare"
