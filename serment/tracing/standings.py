@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from serment.access import Platform
 from serment.store.tables import CaseRow, ExposureRow, ResultRow, TierRow, TracingStateRow
 from serment.tracing import tasks
+from serment.tracing.arrays import tiers_at_fast
 from serment.tracing.quarantine import Plan, plan_for
-from serment.tracing.tiers import Contact, Facts, Standing, TierUpdate, tiers_at, update_tiers
+from serment.tracing.tiers import Contact, Facts, Standing, TierUpdate, update_tiers
 
 STATE_ID = 1
 CONFIRMED = "confirmed"
@@ -57,7 +58,7 @@ def recompute_in(platform: Platform, session: Session, at: date) -> Recomputed:
     rules = platform.policy.tracing
     graph = StoreGraph(session)
     facts = graph.all_facts(at)
-    standings = tiers_at(at, rules, facts, graph.all_contacts(at, rules.lookback_days))
+    standings = tiers_at_fast(at, rules, facts, graph.all_contacts(at, rules.lookback_days))
     stored = graph.all_standings()
     update = TierUpdate(
         changed={ref: standing for ref, standing in standings.items() if stored.get(ref) != standing},
