@@ -83,16 +83,15 @@ def tiers_at_fast(
 def exposures_of(contacts: Iterable[Contact[P]], people: Iterable[P] = ()) -> ExposureArrays[P]:
     """Number `people` and everyone in `contacts`, and hold the contacts as arrays."""
     index: dict[P, int] = {}
+    number = index.setdefault
     for person in people:
-        index.setdefault(person, len(index))
-    ends: list[int] = []
-    days: list[int] = []
-    for contact in contacts:
-        ends += (index.setdefault(contact.a, len(index)), index.setdefault(contact.b, len(index)))
-        days += (contact.date_from.toordinal(), contact.date_to.toordinal())
-    pairs = np.array(ends, dtype=np.int32).reshape(-1, 2)
-    spans = np.array(days, dtype=np.int32).reshape(-1, 2)
-    return exposures_from(list(index), pairs[:, 0], pairs[:, 1], spans[:, 0], spans[:, 1], index=index)
+        number(person, len(index))
+    # One comprehension a column, and one dictionary operation an end: the least Python per contact.
+    known = list(contacts)
+    ends = np.array([number(person, len(index)) for c in known for person in (c.a, c.b)], dtype=np.int32)
+    since = np.fromiter(map(date.toordinal, [c.date_from for c in known]), np.int32, len(known))
+    until = np.fromiter(map(date.toordinal, [c.date_to for c in known]), np.int32, len(known))
+    return exposures_from(list(index), ends[0::2], ends[1::2], since, until, index=index)
 
 
 def exposures_from(
