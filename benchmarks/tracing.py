@@ -285,7 +285,8 @@ def markdown(tables: list[Section], command: str) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
     lines += [
         "The update is `update_tiers` with `changed={person}` after marking them a case; in the store, the "
-        "listener is `after_change` in the transaction that adds the case and its positive test, and the "
+        "listeners are all the platform's (tiers and plans, tracer tasks, cluster alerts), run in the "
+        "transaction that adds the case and its positive test, and the "
         "transaction's time includes those writes and the commit (WAL, synchronous=FULL). Percentiles by "
         "linear interpolation.",
         "",

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -189,9 +190,11 @@ class CaseRow(Base):
     """A case: a person with a suspected, probable or confirmed infection, and its course."""
 
     __tablename__ = "cases"
+    # Whether people are confirmed cases, read by tracing for every report.
+    __table_args__ = (Index("ix_cases_person_status", "person_ref", "status"),)
 
     ref: Mapped[str] = mapped_column(String(26), primary_key=True)
-    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"))
     status: Mapped[str] = mapped_column(String(12), index=True)
     onset_date: Mapped[date | None] = mapped_column(Date, index=True)
     asymptomatic: Mapped[bool] = mapped_column(Boolean)
@@ -208,10 +211,16 @@ class ExposureRow(Base):
     """An exposure between two people over a range of dates, in a setting; read in both directions."""
 
     __tablename__ = "exposures"
+    # A person's exposures within the lookback, from either end, read from the index alone: tracing
+    # reads them for every report.
+    __table_args__ = (
+        Index("ix_exposures_person_window", "person_ref", "date_to", "date_from", "contact_ref", "id"),
+        Index("ix_exposures_contact_window", "contact_ref", "date_to", "date_from", "person_ref", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
-    contact_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"), index=True)
+    person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"))
+    contact_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"))
     date_from: Mapped[date] = mapped_column(Date)
     # Indexed: tracing reads only the exposures within its lookback.
     date_to: Mapped[date] = mapped_column(Date, index=True)

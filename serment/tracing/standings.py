@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from serment.access import Platform
@@ -139,7 +139,15 @@ class StoreGraph:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        # Everyone's facts, when a full recomputation read them all.
         self._facts: Facts[str] | None = None
+        # What this graph read of some people: an update asks for them again while storing its result.
+        self._cases_read: dict[str, date] = {}
+        self._negatives_read: dict[str, date] = {}
+        self._facts_read: set[str] = set()
+        self._standings: dict[str, Standing] = {}
+        self._since: dict[str, date] = {}
+        self._standings_read: set[str] = set()
 
     def remember(self, facts: Facts[str]) -> None:
         """Answer `facts_of` from `facts` (everyone's, already read) instead of the store."""
@@ -149,16 +157,10 @@ class StoreGraph:
         """Exposures touching `people` whose days reach into the lookback."""
         first = at - timedelta(days=lookback_days)
         seen: set[int] = set()
+        connection = self.session.connection()
         for chunk in _chunks(people):
-            query = select(
-                ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref,
-                ExposureRow.date_from, ExposureRow.date_to,
-            ).where(
-                or_(ExposureRow.person_ref.in_(chunk), ExposureRow.contact_ref.in_(chunk)),
-                ExposureRow.date_from <= at,
-                ExposureRow.date_to >= first,
-            )  # fmt: skip
-            for exposure_id, a, b, date_from, date_to in self.session.execute(query):
+            rows = connection.execute(_CONTACTS, {"refs": chunk, "at": at, "first": first})
+            for exposure_id, a, b, date_from, date_to in rows:
                 if exposure_id not in seen:
                     seen.add(exposure_id)
                     yield Contact(a, b, date_from, date_to)
@@ -173,45 +175,33 @@ class StoreGraph:
             yield Contact(a, b, date_from, date_to)
 
     def facts_of(self, people: Collection[str], at: date) -> Facts[str]:
-        """The cases and latest negative tests of `people` at `at`."""
-        if self._facts is not None:
-            known = self._facts
-            return Facts(
-                {ref: known.cases[ref] for ref in people if ref in known.cases},
-                {ref: known.negatives[ref] for ref in people if ref in known.negatives},
-            )
-        cases: dict[str, date] = {}
-        negatives: dict[str, date] = {}
-        for chunk in _chunks(people):
-            cases.update(self._cases(at, chunk))
-            negatives.update(self._negatives(at, chunk))
-        return Facts(cases, negatives)
+        """The cases and latest negative tests of `people` at `at`; each person is read once a graph
+        (an update reads the region's, then stores the plans of its cases)."""
+        known = self._facts
+        if known is None:
+            unread = [ref for ref in people if ref not in self._facts_read]
+            for chunk in _chunks(unread):
+                self._cases_read.update(self._cases(at, chunk))
+                self._negatives_read.update(self._negatives(at, chunk))
+            self._facts_read.update(unread)
+            known = Facts(self._cases_read, self._negatives_read)
+        return Facts(
+            {ref: known.cases[ref] for ref in people if ref in known.cases},
+            {ref: known.negatives[ref] for ref in people if ref in known.negatives},
+        )
 
     def all_facts(self, at: date) -> Facts[str]:
         """Everyone's cases and latest negative tests at `at`."""
         return Facts(dict(self._cases(at, None)), dict(self._negatives(at, None)))
 
     def _cases(self, at: date, among: list[str] | None) -> Iterable[tuple[str, date]]:
-        # A case counts from its onset, or for an asymptomatic case (or one without onset) from its
-        # first positive sample, or failing that from the day it was reported.
-        first_positive = select(ResultRow.person_ref, func.min(ResultRow.sample_date).label("sampled")).where(
-            ResultRow.value == POSITIVE
-        )
-        if among is not None:
-            first_positive = first_positive.where(ResultRow.person_ref.in_(among))
-        positive = first_positive.group_by(ResultRow.person_ref).subquery()
-        query = (
-            select(
-                CaseRow.person_ref, CaseRow.onset_date, CaseRow.asymptomatic, CaseRow.reported_at,
-                CaseRow.closed_at, positive.c.sampled,
-            )
-            .outerjoin(positive, positive.c.person_ref == CaseRow.person_ref)
-            .where(CaseRow.status == CONFIRMED)
-        )  # fmt: skip
-        if among is not None:
-            query = query.where(CaseRow.person_ref.in_(among))
+        connection = self.session.connection()
+        if among is None:
+            rows = connection.execute(_ALL_CASES, {"confirmed": CONFIRMED, "positive": POSITIVE})
+        else:
+            rows = connection.execute(_CASES, {"refs": among, "confirmed": CONFIRMED, "positive": POSITIVE})
         starts: dict[str, date] = {}
-        for ref, onset, asymptomatic, reported_at, closed_at, sampled in self.session.execute(query):
+        for ref, onset, asymptomatic, reported_at, closed_at, sampled in rows:
             if closed_at is not None and closed_at.date() <= at:
                 continue
             start = case_start(onset, asymptomatic, sampled, reported_at)
@@ -220,23 +210,24 @@ class StoreGraph:
         return starts.items()
 
     def _negatives(self, at: date, among: list[str] | None) -> Iterable[tuple[str, date]]:
-        query = (
-            select(ResultRow.person_ref, func.max(ResultRow.sample_date))
-            .where(ResultRow.value == NEGATIVE, ResultRow.sample_date <= at)
-            .group_by(ResultRow.person_ref)
-        )
-        if among is not None:
-            query = query.where(ResultRow.person_ref.in_(among))
-        return [(ref, day) for ref, day in self.session.execute(query)]
+        connection = self.session.connection()
+        if among is None:
+            rows = connection.execute(_ALL_NEGATIVES, {"negative": NEGATIVE, "at": at})
+        else:
+            rows = connection.execute(_NEGATIVES, {"refs": among, "negative": NEGATIVE, "at": at})
+        return [(ref, day) for ref, day in rows]
 
     def standings_of(self, people: Collection[str]) -> dict[str, Standing]:
-        """The stored standings of those of `people` who have one."""
-        stored: dict[str, Standing] = {}
-        for chunk in _chunks(people):
-            query = select(TierRow.person_ref, TierRow.tier, TierRow.last_exposure, TierRow.cleared)
-            for ref, tier, last, cleared in self.session.execute(query.where(TierRow.person_ref.in_(chunk))):
-                stored[ref] = Standing(tier, last, cleared)
-        return stored
+        """The stored standings of those of `people` who have one, as they were when this graph first
+        read them (an update reads the region's before it writes any)."""
+        unread = [ref for ref in people if ref not in self._standings_read]
+        connection = self.session.connection()
+        for chunk in _chunks(unread):
+            for ref, tier, last, cleared, since in connection.execute(_STANDINGS, {"refs": chunk}):
+                self._standings[ref] = Standing(tier, last, cleared)
+                self._since[ref] = since
+        self._standings_read.update(unread)
+        return {ref: self._standings[ref] for ref in people if ref in self._standings}
 
     def all_standings(self) -> dict[str, Standing]:
         """Every stored standing."""
@@ -247,11 +238,60 @@ class StoreGraph:
 
     def since_of(self, people: Collection[str]) -> dict[str, date]:
         """The day each of `people` came to hold their stored tier."""
-        since: dict[str, date] = {}
-        for chunk in _chunks(people):
-            query = select(TierRow.person_ref, TierRow.since).where(TierRow.person_ref.in_(chunk))
-            since.update({ref: day for ref, day in self.session.execute(query)})  # noqa: C416
-        return since
+        self.standings_of(people)
+        return {ref: self._since[ref] for ref in people if ref in self._since}
+
+
+# The statements an update runs, built once: `refs` expands to a list of people at execution, so that
+# neither the statement nor its hundreds of values are built and checked again for every report.
+_REFS: BindParameter[list[str]] = bindparam("refs", expanding=True)
+_CONTACTS = select(
+    ExposureRow.id,
+    ExposureRow.person_ref,
+    ExposureRow.contact_ref,
+    ExposureRow.date_from,
+    ExposureRow.date_to,
+).where(
+    or_(ExposureRow.person_ref.in_(_REFS), ExposureRow.contact_ref.in_(_REFS)),
+    ExposureRow.date_from <= bindparam("at"),
+    ExposureRow.date_to >= bindparam("first"),
+)
+
+
+def _cases_query(refs: bool) -> Select[str, date | None, bool, datetime, datetime | None, date]:
+    # A case counts from its onset, or for an asymptomatic case (or one without onset) from its
+    # first positive sample, or failing that from the day it was reported (see case_start).
+    first_positive = select(ResultRow.person_ref, func.min(ResultRow.sample_date).label("sampled")).where(
+        ResultRow.value == bindparam("positive")
+    )
+    if refs:
+        first_positive = first_positive.where(ResultRow.person_ref.in_(_REFS))
+    positive = first_positive.group_by(ResultRow.person_ref).subquery()
+    query = (
+        select(
+            CaseRow.person_ref, CaseRow.onset_date, CaseRow.asymptomatic, CaseRow.reported_at,
+            CaseRow.closed_at, positive.c.sampled,
+        )
+        .outerjoin(positive, positive.c.person_ref == CaseRow.person_ref)
+        .where(CaseRow.status == bindparam("confirmed"))
+    )  # fmt: skip
+    return query.where(CaseRow.person_ref.in_(_REFS)) if refs else query
+
+
+def _negatives_query(refs: bool) -> Select[str, date]:
+    query = select(ResultRow.person_ref, func.max(ResultRow.sample_date)).where(
+        ResultRow.value == bindparam("negative"), ResultRow.sample_date <= bindparam("at")
+    )
+    if refs:
+        query = query.where(ResultRow.person_ref.in_(_REFS))
+    return query.group_by(ResultRow.person_ref)
+
+
+_CASES, _ALL_CASES = _cases_query(refs=True), _cases_query(refs=False)
+_NEGATIVES, _ALL_NEGATIVES = _negatives_query(refs=True), _negatives_query(refs=False)
+_STANDINGS = select(
+    TierRow.person_ref, TierRow.tier, TierRow.last_exposure, TierRow.cleared, TierRow.since
+).where(TierRow.person_ref.in_(_REFS))
 
 
 def case_start(onset: date | None, asymptomatic: bool, sampled: date | None, reported_at: datetime) -> date:

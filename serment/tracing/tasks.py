@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from http import HTTPStatus
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from serment.access import Access, Actor, Platform, Refused, Request, authorise, record
@@ -261,10 +261,7 @@ def _histories(session: Session, people: Collection[str]) -> Iterator[_History]:
 def _open_tasks(session: Session, people: Collection[str]) -> dict[str, list[TracingTaskRow]]:
     opened: dict[str, list[TracingTaskRow]] = {}
     for chunk in _chunks(people):
-        query = select(TracingTaskRow).where(
-            TracingTaskRow.person_ref.in_(chunk), TracingTaskRow.closed_at.is_(None)
-        )
-        for task in session.scalars(query):
+        for task in session.scalars(_OPEN_TASKS, {"refs": chunk}):
             opened.setdefault(task.person_ref, []).append(task)
     return opened
 
@@ -278,6 +275,7 @@ class _Exposures:
         self.household: set[str] = set()
         self.health_care = False
         self.seen: list[tuple[date, date, str, str]] = []
+        self.unique: set[tuple[date, date, str, str]] = set()
         self.tiers: Mapping[str, int] = {}
 
     def relevant(self, standing: Standing) -> tuple[date, str] | None:
@@ -300,33 +298,48 @@ def _exposure_facts(
     wanted = set(people)
     facts: dict[str, _Exposures] = {}
     others: set[str] = set()
+    connection = session.connection()
     for chunk in _chunks(wanted):
-        query = select(
-            ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from, ExposureRow.date_to,
-            ExposureRow.setting,
-        ).where(
-            or_(ExposureRow.person_ref.in_(chunk), ExposureRow.contact_ref.in_(chunk)),
-            ExposureRow.date_from <= at, ExposureRow.date_to >= first,
-        ).order_by(ExposureRow.id)  # fmt: skip
-        for a, b, date_from, date_to, setting in session.execute(query):
+        rows = connection.execute(_EXPOSURES, {"refs": chunk, "at": at, "first": first})
+        for a, b, date_from, date_to, setting in rows:
             for ref, other in ((a, b), (b, a)):
                 if ref not in wanted:
                     continue
                 found = facts.setdefault(ref, _Exposures())
-                if (date_from, date_to, setting, other) in found.seen:
+                seen = (date_from, date_to, setting, other)
+                if seen in found.unique:
                     continue
-                found.seen.append((date_from, date_to, setting, other))
+                found.unique.add(seen)
+                found.seen.append(seen)
                 found.health_care |= setting == HEALTH_CARE
                 if setting == HOUSEHOLD:
                     found.household.add(other)
                 others.add(other)
     tiers: dict[str, int] = {}
     for chunk in _chunks(others):
-        held = select(TierRow.person_ref, TierRow.tier).where(TierRow.person_ref.in_(chunk))
-        tiers.update({ref: tier for ref, tier in session.execute(held)})  # noqa: C416
+        tiers.update({ref: tier for ref, tier in connection.execute(_TIERS, {"refs": chunk})})  # noqa: C416
     for found in facts.values():
         found.tiers = tiers
     return facts
+
+
+# Statements run for every report, built once; `refs` expands to a list of people at execution.
+_REFS: BindParameter[list[str]] = bindparam("refs", expanding=True)
+_OPEN_TASKS = select(TracingTaskRow).where(
+    TracingTaskRow.person_ref.in_(_REFS), TracingTaskRow.closed_at.is_(None)
+)
+_EXPOSURES = (
+    select(
+        ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from, ExposureRow.date_to,
+        ExposureRow.setting,
+    )
+    .where(
+        or_(ExposureRow.person_ref.in_(_REFS), ExposureRow.contact_ref.in_(_REFS)),
+        ExposureRow.date_from <= bindparam("at"), ExposureRow.date_to >= bindparam("first"),
+    )
+    .order_by(ExposureRow.id)
+)  # fmt: skip
+_TIERS = select(TierRow.person_ref, TierRow.tier).where(TierRow.person_ref.in_(_REFS))
 
 
 def _chunks(people: Collection[str]) -> Iterator[list[str]]:

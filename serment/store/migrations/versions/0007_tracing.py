@@ -17,6 +17,8 @@ revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | None = None
 depends_on: str | None = None
+PERSON_WINDOW = ["person_ref", "date_to", "date_from", "contact_ref", "id"]
+CONTACT_WINDOW = ["contact_ref", "date_to", "date_from", "person_ref", "id"]
 
 
 def upgrade() -> None:
@@ -102,12 +104,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tracing_tasks_team"), ["team"], unique=False)
         batch_op.create_index(batch_op.f("ix_tracing_tasks_tracer"), ["tracer"], unique=False)
 
+    # A person's exposures within the lookback, read from the index alone, from either end: tiers
+    # read them for every report. They replace the single-column indexes on the two refs.
     with op.batch_alter_table("exposures", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_exposures_date_to"), ["date_to"], unique=False)
+        batch_op.create_index("ix_exposures_person_window", PERSON_WINDOW, unique=False)
+        batch_op.create_index("ix_exposures_contact_window", CONTACT_WINDOW, unique=False)
+        batch_op.drop_index("ix_exposures_person_ref")
+        batch_op.drop_index("ix_exposures_contact_ref")
+    # Whether people are confirmed cases, without reading every confirmed case.
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_person_status", ["person_ref", "status"], unique=False)
+        batch_op.drop_index("ix_cases_person_ref")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_person_ref", ["person_ref"], unique=False)
+        batch_op.drop_index("ix_cases_person_status")
     with op.batch_alter_table("exposures", schema=None) as batch_op:
+        batch_op.create_index("ix_exposures_contact_ref", ["contact_ref"], unique=False)
+        batch_op.create_index("ix_exposures_person_ref", ["person_ref"], unique=False)
+        batch_op.drop_index("ix_exposures_contact_window")
+        batch_op.drop_index("ix_exposures_person_window")
         batch_op.drop_index(batch_op.f("ix_exposures_date_to"))
 
     with op.batch_alter_table("tracing_tasks", schema=None) as batch_op:
