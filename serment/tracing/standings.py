@@ -40,6 +40,7 @@ def after_change(platform: Platform, session: Session, people: frozenset[str]) -
     graph = StoreGraph(session)
     update = update_tiers(at, rules, graph, people)
     _apply(platform, session, graph, update, at)
+    _refresh_case_plans(platform, session, graph, [ref for ref in people if ref not in update.changed], at)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def recompute_in(platform: Platform, session: Session, at: date) -> Recomputed:
     )
     graph.remember(facts)
     _apply(platform, session, graph, update, at, stored=stored)
+    _refresh_case_plans(platform, session, graph, None, at)
     state = session.get(TracingStateRow, STATE_ID)
     now = platform.clock.now()
     if state is None:
@@ -111,6 +113,28 @@ def _apply(
         session.execute(insert(TierRow), rows)
     after: dict[str, Standing | None] = {**update.changed, **dict.fromkeys(update.removed)}
     tasks.after_tiers(platform, session, before, after, at)
+
+
+def _refresh_case_plans(
+    platform: Platform, session: Session, graph: StoreGraph, refs: list[str] | None, at: date
+) -> None:
+    """Move the isolation of cases whose start changed while their standing did not (an earlier
+    positive sample reported, an onset corrected): among `refs`, or every case when None."""
+    query = select(TierRow).where(TierRow.tier == 0)
+    rows: list[TierRow] = []
+    if refs is None:
+        rows = list(session.scalars(query))
+    else:
+        for chunk in _chunks(refs):
+            rows += session.scalars(query.where(TierRow.person_ref.in_(chunk)))
+    starts = graph.facts_of([row.person_ref for row in rows], at).cases
+    for row in rows:
+        start = starts.get(row.person_ref)
+        if start is None or start == row.quarantine_start:
+            continue
+        plan = plan_for(Standing(0), platform.policy.tracing, at, start)
+        row.quarantine_start, row.quarantine_until = plan.start, plan.until
+        row.tests_due = ",".join(day.isoformat() for day in plan.tests_due)
 
 
 def _since(before: Standing | None, now: Standing, since: date | None, at: date) -> date:

@@ -305,3 +305,26 @@ async def test_the_cli_recomputes_and_exports_what_the_api_lists(
     future = runner.invoke(cli, ["tracing", "recompute", "--at", "2999-01-01", "--data-dir", data_dir])
     assert future.exit_code == 1
     assert "is in the future" in future.output
+
+
+async def test_a_case_whose_start_moves_earlier_moves_its_isolation(
+    client: httpx.AsyncClient, accounts: Accounts, installation: Installation
+) -> None:
+    """An asymptomatic case counts from its first positive sample: an earlier one reported later moves
+    the isolation, though the case's tier does not change."""
+    case = {"status": "confirmed", "asymptomatic": True}
+    result = {"sample_date": "2026-02-27", "test_type": "rt-pcr", "value": "positive"}
+    receipt = await post(
+        client, accounts, "/api/v1/reports", {**report(INDEX.payload(), case, []), "result": result}
+    )
+    with installation.database.read() as session:
+        row = session.get(TierRow, receipt["person"])
+        assert row is not None
+        assert (row.quarantine_start, row.quarantine_until) == (date(2026, 2, 27), date(2026, 3, 6))
+    earlier = {**result, "sample_date": "2026-02-24", "person": INDEX.payload(with_email=False)}
+    answer = await client.post("/api/v1/results", json=earlier, headers=accounts.headers("lab"))
+    assert answer.status_code == 201, answer.text
+    with installation.database.read() as session:
+        row = session.get(TierRow, receipt["person"])
+        assert row is not None
+        assert (row.quarantine_start, row.quarantine_until) == (date(2026, 2, 24), date(2026, 3, 3))
