@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +37,7 @@ from serment.people.matching import (
     rarity_u,
 )
 from serment.people.records import open_record
+from serment.store import in_lists
 from serment.store.tables import DuplicatePairRow, PersonKeyRow, PersonRow
 
 LINKAGE_DOMAIN = "linkage"
@@ -45,6 +46,7 @@ MAX_CANDIDATES = 200
 # Pairs queued per registration at most, best first: the queue must stay short to stay read.
 MAX_QUEUED = 3
 OPEN = "open"
+# One IN list a statement here: twice the shared size still fits SQLite's parameter limit.
 _IN_CHUNK = 10_000
 
 
@@ -140,13 +142,13 @@ class Neighbours:
         self._platform, self._session = platform, session
         wanted = sorted({_key(platform, text) for profile in profiles for text in blocking_texts(profile)})
         self._refs: dict[str, set[str]] = {}
-        for keys in _chunks(wanted):
+        for keys in in_lists(wanted, _IN_CHUNK):
             for key, ref in session.execute(
                 select(PersonKeyRow.key, PersonKeyRow.person_ref).where(PersonKeyRow.key.in_(keys))
             ):
                 self._refs.setdefault(key, set()).add(ref)
         self._people: dict[str, PersonRow] = {}
-        for refs in _chunks(sorted(set().union(*self._refs.values()))):
+        for refs in in_lists(sorted(set().union(*self._refs.values())), _IN_CHUNK):
             live = select(PersonRow).where(
                 PersonRow.ref.in_(refs),
                 PersonRow.erased_at.is_(None),
@@ -226,12 +228,6 @@ def queue(session: Session, new_ref: str, matches: Iterable[Match], at: datetime
 def audit_detail(comparison: Comparison) -> dict[str, str | int | bool | None]:
     """A comparison as audit detail: the score to a tenth of a bit, as text, and each level."""
     return {"score": f"{comparison.total:.1f}", **comparison.levels}
-
-
-def _chunks(values: list[str]) -> Iterator[list[str]]:
-    # SQLite takes at most 32,766 parameters in one statement.
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
 
 
 def _key(platform: Platform, text: str) -> str:

@@ -19,12 +19,11 @@ from serment.access import Platform
 from serment.audit import AuditEntry, defer
 from serment.people.details import IdentityUnavailable, RecordTampered
 from serment.people.records import open_record
+from serment.store import in_lists
 from serment.store.tables import PersonRow
 
 SERVICE_ROLE = "service"
 ROUTE_ACTION = "route"
-# SQLite allows 32,766 parameters a statement.
-_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,9 @@ def routing_of(
     `purpose`; people erased, expired or whose record does not open are left out."""
     found: dict[str, Routing] = {}
     now = platform.clock.now()
-    ordered = sorted(set(refs))
-    for start in range(0, len(ordered), _CHUNK):
+    for chunk in in_lists(sorted(set(refs))):
         query = select(PersonRow).where(
-            PersonRow.ref.in_(ordered[start : start + _CHUNK]),
+            PersonRow.ref.in_(chunk),
             PersonRow.erased_at.is_(None),
             PersonRow.expired_at.is_(None),
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
@@ -120,3 +120,16 @@ def _reason(error: SQLAlchemyError) -> str:
     original = getattr(error, "orig", None)
     text_ = str(original if original is not None else error).strip().splitlines()
     return text_[0] if text_ else type(error).__name__
+
+
+T = TypeVar("T")
+# SQLite takes at most 32,766 parameters in one statement: lists of this many values fit even in a
+# statement naming its list twice (either end of an exposure).
+IN_LIST_SIZE = 5000
+
+
+def in_lists(values: Iterable[T], size: int = IN_LIST_SIZE) -> Iterator[list[T]]:
+    """`values` in lists of at most `size`, in order: for `IN` lists over many rows."""
+    listed = list(values)
+    for start in range(0, len(listed), size):
+        yield listed[start : start + size]

@@ -35,11 +35,9 @@ from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
+from serment.store import in_lists
 from serment.store.tables import CaseRow, ExposureRow, ResultRow
 from serment.tracing.standings import CONFIRMED, POSITIVE, case_start
-
-# SQLite allows 32,766 parameters a statement: two IN lists of this many fit.
-_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -326,7 +324,7 @@ def _exposures_of(
     session: Session, people: Collection[str], at: date
 ) -> Iterator[Row[int, str, str, date, date, str]]:
     """The exposures of `people` begun by `at`."""
-    for chunk in _chunks(people):
+    for chunk in in_lists(people):
         query = select(
             ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from,
             ExposureRow.date_to, ExposureRow.setting,
@@ -341,7 +339,7 @@ def first_cases(session: Session, at: date, people: Collection[str] | None) -> d
     """Each person's first confirmed case starting on or before `at` (everyone's when `people` is
     None), closed or not."""
     found: dict[str, ChainCase] = {}
-    for chunk in [None] if people is None else _chunks(people):
+    for chunk in [None] if people is None else in_lists(people):
         positive = select(ResultRow.person_ref, func.min(ResultRow.sample_date).label("sampled")).where(
             ResultRow.value == POSITIVE
         )
@@ -388,9 +386,3 @@ def _day(platform: Platform, at: date | None) -> date:
             field="query.at",
         )
     return at
-
-
-def _chunks(people: Collection[str]) -> Iterator[list[str]]:
-    items = list(people)
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

@@ -24,7 +24,7 @@ and counts, never an identity.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from serment.access import Platform, Request, guard
 from serment.audit import defer
 from serment.audit.events import DetailValue
+from serment.store import in_lists
 from serment.store.tables import CaseRow, ClusterAlertRow, ExposureRow
 from serment.tracing.chains import first_cases
 from serment.tracing.standings import CONFIRMED
@@ -44,8 +45,6 @@ STATUSES = (NEW, INVESTIGATING, CLOSED)
 OPEN = (NEW, INVESTIGATING)
 # The moves an epidemiologist may make: an alert is looked into, then closed, or closed at once.
 TRANSITIONS = {NEW: (INVESTIGATING, CLOSED), INVESTIGATING: (CLOSED,)}
-# SQLite allows 32,766 parameters a statement.
-_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,7 @@ def detect_clusters(platform: Platform, session: Session, people: frozenset[str]
     """The platform's listener: re-evaluate the places of the exposures of `people`, raising or
     updating their alerts in the transaction that changed them."""
     places: set[str] = set()
-    for chunk in _chunks(people):
+    for chunk in in_lists(people):
         # Only cases are counted at a place: a change touching no case (a contact named, a negative
         # test) changes no cluster, and most changes are such.
         cases = select(CaseRow.person_ref).where(CaseRow.person_ref.in_(chunk), CaseRow.status == CONFIRMED)
@@ -154,7 +153,7 @@ def evaluate_places(platform: Platform, session: Session, places: Collection[str
     now = platform.clock.now()
     people: dict[str, set[str]] = {}
     settings: dict[str, list[str]] = {}
-    for chunk in _chunks(places):
+    for chunk in in_lists(places):
         query = select(
             ExposureRow.place_id, ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.setting
         ).where(ExposureRow.place_id.in_(chunk))
@@ -198,7 +197,7 @@ def _alerts_of(
     of its latest closed one."""
     open_alerts: dict[str, ClusterAlertRow] = {}
     closed_until: dict[str, date] = {}
-    for chunk in _chunks(places):
+    for chunk in in_lists(places):
         query = select(ClusterAlertRow).where(
             ClusterAlertRow.place_id.in_(chunk), ClusterAlertRow.status.in_(OPEN)
         )
@@ -286,9 +285,3 @@ def _alert(row: ClusterAlertRow) -> ClusterAlert:
         row.id, row.place_id, row.setting, row.first_date, row.last_date, row.cases, row.status,
         row.raised_at, row.updated_at, row.updated_by,
     )  # fmt: skip
-
-
-def _chunks(items: Collection[str]) -> Iterator[list[str]]:
-    listed = list(items)
-    for start in range(0, len(listed), _CHUNK):
-        yield listed[start : start + _CHUNK]

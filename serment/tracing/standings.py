@@ -16,6 +16,7 @@ from sqlalchemy import BindParameter, Select, bindparam, delete, func, insert, o
 from sqlalchemy.orm import Session
 
 from serment.access import Platform
+from serment.store import in_lists
 from serment.store.tables import CaseRow, ExposureRow, ResultRow, TierRow, TracingStateRow
 from serment.tracing import tasks
 from serment.tracing.arrays import tiers_at_fast
@@ -25,8 +26,6 @@ from serment.tracing.tiers import Contact, Facts, Standing, TierUpdate, update_t
 STATE_ID = 1
 CONFIRMED = "confirmed"
 POSITIVE, NEGATIVE = "positive", "negative"
-# SQLite allows 32,766 parameters a statement; PostgreSQL more. Two IN lists of this many fit both.
-_CHUNK = 5000
 
 
 def after_change(platform: Platform, session: Session, people: frozenset[str]) -> None:
@@ -97,7 +96,7 @@ def _apply(
     before = dict(stored) if stored is not None else dict(graph.standings_of(touched))
     before = {ref: standing for ref, standing in before.items() if ref in touched}
     since = graph.since_of(update.changed)
-    for chunk in _chunks(touched):
+    for chunk in in_lists(touched):
         session.execute(delete(TierRow).where(TierRow.person_ref.in_(chunk)))
     cases = graph.facts_of([ref for ref, standing in update.changed.items() if standing.tier == 0], at).cases
     rows = [
@@ -125,7 +124,7 @@ def _refresh_case_plans(
     if refs is None:
         rows = list(session.scalars(query))
     else:
-        for chunk in _chunks(refs):
+        for chunk in in_lists(refs):
             rows += session.scalars(query.where(TierRow.person_ref.in_(chunk)))
     starts = graph.facts_of([row.person_ref for row in rows], at).cases
     for row in rows:
@@ -182,7 +181,7 @@ class StoreGraph:
         first = at - timedelta(days=lookback_days)
         seen: set[int] = set()
         connection = self.session.connection()
-        for chunk in _chunks(people):
+        for chunk in in_lists(people):
             rows = connection.execute(_CONTACTS, {"refs": chunk, "at": at, "first": first})
             for exposure_id, a, b, date_from, date_to in rows:
                 if exposure_id not in seen:
@@ -204,7 +203,7 @@ class StoreGraph:
         known = self._facts
         if known is None:
             unread = [ref for ref in people if ref not in self._facts_read]
-            for chunk in _chunks(unread):
+            for chunk in in_lists(unread):
                 self._cases_read.update(self._cases(at, chunk))
                 self._negatives_read.update(self._negatives(at, chunk))
             self._facts_read.update(unread)
@@ -246,7 +245,7 @@ class StoreGraph:
         read them (an update reads the region's before it writes any)."""
         unread = [ref for ref in people if ref not in self._standings_read]
         connection = self.session.connection()
-        for chunk in _chunks(unread):
+        for chunk in in_lists(unread):
             for ref, tier, last, cleared, since in connection.execute(_STANDINGS, {"refs": chunk}):
                 self._standings[ref] = Standing(tier, last, cleared)
                 self._since[ref] = since
@@ -326,9 +325,3 @@ def case_start(onset: date | None, asymptomatic: bool, sampled: date | None, rep
     if sampled is not None:
         return sampled
     return onset if onset is not None else reported_at.date()
-
-
-def _chunks(people: Collection[str]) -> Iterator[list[str]]:
-    items = list(people)
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from serment.access import Access, Actor, Platform, Refused, Request, authorise, record
 from serment.people import new_ref, routing_of
+from serment.store import in_lists
 from serment.store.tables import ExposureRow, TierRow, TracingTaskRow
 from serment.tracing.priority import is_senior, priority
 from serment.tracing.teams import Assigner, region_of
@@ -58,7 +59,6 @@ SERVICE = "tracing"
 PURPOSE = "tracing"
 HOUSEHOLD = "household"
 HEALTH_CARE = "health_care"
-_CHUNK = 5000
 
 
 class TaskError(Exception):
@@ -249,7 +249,7 @@ class _History:
 
 
 def _histories(session: Session, people: Collection[str]) -> Iterator[_History]:
-    for chunk in _chunks(people):
+    for chunk in _sorted_lists(people):
         query = select(TracingTaskRow).where(TracingTaskRow.person_ref.in_(chunk))
         by_person: dict[str, list[TracingTaskRow]] = {}
         for task in session.scalars(query.order_by(TracingTaskRow.created_at, TracingTaskRow.id)):
@@ -260,7 +260,7 @@ def _histories(session: Session, people: Collection[str]) -> Iterator[_History]:
 
 def _open_tasks(session: Session, people: Collection[str]) -> dict[str, list[TracingTaskRow]]:
     opened: dict[str, list[TracingTaskRow]] = {}
-    for chunk in _chunks(people):
+    for chunk in _sorted_lists(people):
         for task in session.scalars(_OPEN_TASKS, {"refs": chunk}):
             opened.setdefault(task.person_ref, []).append(task)
     return opened
@@ -299,7 +299,7 @@ def _exposure_facts(
     facts: dict[str, _Exposures] = {}
     others: set[str] = set()
     connection = session.connection()
-    for chunk in _chunks(wanted):
+    for chunk in _sorted_lists(wanted):
         rows = connection.execute(_EXPOSURES, {"refs": chunk, "at": at, "first": first})
         for a, b, date_from, date_to, setting in rows:
             for ref, other in ((a, b), (b, a)):
@@ -316,7 +316,7 @@ def _exposure_facts(
                     found.household.add(other)
                 others.add(other)
     tiers: dict[str, int] = {}
-    for chunk in _chunks(others):
+    for chunk in _sorted_lists(others):
         tiers.update({ref: tier for ref, tier in connection.execute(_TIERS, {"refs": chunk})})  # noqa: C416
     for found in facts.values():
         found.tiers = tiers
@@ -342,7 +342,6 @@ _EXPOSURES = (
 _TIERS = select(TierRow.person_ref, TierRow.tier).where(TierRow.person_ref.in_(_REFS))
 
 
-def _chunks(people: Collection[str]) -> Iterator[list[str]]:
-    items = sorted(set(people))
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+def _sorted_lists(people: Collection[str]) -> Iterator[list[str]]:
+    # Each person once, in ref order: tasks are handed out in a stable order.
+    return in_lists(sorted(set(people)))
