@@ -247,7 +247,8 @@ def external_refs(
 ) -> dict[str, str | None]:
     """The reference each reporter gave for each of `refs` (their own file number), so that partners
     can match a pseudonymous list with their records; behind a `list` access the guard granted. Only
-    that column is opened; a person whose identity expired or was erased has None."""
+    that column is opened, and each opening is audited with its person; a person whose identity
+    expired or was erased has None."""
     if access.action != "list":
         raise ValueError(f"external refs go with pseudonymous lists, not with a {access.action} access")
     found: dict[str, str | None] = {}
@@ -268,6 +269,8 @@ def external_refs(
         except SealError:
             raise RecordTampered(person.ref, "external_ref") from None
         found[person.ref] = None if value is None else value.decode()
+        # Opened from their record: an access the person sees in their history, like any other.
+        record(platform, session, access, person.ref)
     return found
 
 

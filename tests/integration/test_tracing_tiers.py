@@ -18,7 +18,7 @@ from serment.cli import app as cli
 from serment.clock import FixedClock
 from serment.installation import Installation
 from serment.settings import Settings
-from serment.store.tables import TierRow
+from serment.store.tables import AuditEventRow, TierRow
 from serment.tracing.standings import StoreGraph
 from serment.tracing.tiers import Standing, tiers_at
 from tests.conftest import Accounts
@@ -109,6 +109,14 @@ async def test_a_report_gives_its_contacts_their_tier_and_quarantine_at_once(
     assert by_ref[housemate]["tests_due"] == ["2026-02-26", "2026-03-05"]
     assert by_ref[housemate]["external_ref"] is None
     assert INDEX.family_name not in answer.text, "epidemiologists never see a name"
+    with installation.database.read() as session:
+        opened = session.scalars(
+            select(AuditEventRow.subject).where(
+                AuditEventRow.actor == "epidemiologist-1", AuditEventRow.action == "list"
+            )
+        ).all()
+    assert receipt["person"] in opened, "opening the external ref is an access the person can see"
+    assert housemate not in opened, "nothing was opened for a person without an external ref"
 
 
 async def test_the_csv_export_has_the_partners_columns(client: httpx.AsyncClient, accounts: Accounts) -> None:
