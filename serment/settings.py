@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +67,23 @@ class Settings(BaseSettings):
         description="Least severe log level written (debug, info, warning, error). Logs are JSON "
         "lines on standard error, with a request id, never request bodies or query strings.",
     )
+
+    timezone: str = Field(
+        default="Europe/Paris",
+        description="Time zone in which pages show dates and times (an IANA name such as "
+        "America/Cayenne); everything is stored in UTC.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            known = "use an IANA name like Europe/Paris"
+            raise ValueError(f"names no known time zone ({value!r}); {known}") from None
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,7 @@ from serment.clock import FixedClock
 from serment.installation import Installation, initialise, open_installation
 from serment.settings import Settings
 from serment.web import create_app
+from tests.pages import Browsers, browsers_for
 
 POSTGRES_URL_VARIABLE = "SERMENT_TEST_DATABASE_URL"
 
@@ -151,3 +152,10 @@ class Accounts:
 def accounts(platform: Platform) -> Accounts:
     """Accounts of every role, created on demand."""
     return Accounts(platform)
+
+
+@pytest.fixture
+async def browsers(app: FastAPI, platform: Platform) -> AsyncIterator[Browsers]:
+    """Browsers signed in as accounts of any role (password accounts, cookies and CSRF tokens)."""
+    async for made in browsers_for(app, platform):
+        yield made

@@ -181,7 +181,7 @@ def authenticate_token(platform: Platform, token: str, request_id: str | None = 
         row = session.get(ApiTokenRow, token_id) if match else None
         user = session.get(UserRow, row.user_id) if row is not None else None
         failure = _token_failure(row, user, secret, now)
-        actor = _actor(user) if user is not None else None
+        actor = user_actor(user) if user is not None else None
         stale = row is not None and (
             row.last_used_at is None or now - row.last_used_at > _LAST_USED_PRECISION
         )
@@ -238,7 +238,7 @@ def authenticate_password(
                 user.locked_until = now + LOCKOUT
                 user.failed_logins = 0
                 failure = f"wrong password; locked for {int(LOCKOUT.total_seconds() // 60)} minutes"
-        actor = _actor(user) if user is not None else Actor(name=name[:64], role="unknown")
+        actor = user_actor(user) if user is not None else Actor(name=name[:64], role="unknown")
         if failure is not None or user is None:
             entry = actor.entry("login_failed", "failed", reason=failure, request_id=request_id)
             append(session, entry, now)
@@ -271,7 +271,7 @@ def actor_named(platform: Platform, name: str) -> Actor:
         user = session.scalars(select(UserRow).where(UserRow.name == name)).first()
         if user is None or user.disabled_at is not None:
             raise AccountError(f"no enabled account is named {name}")
-        return _actor(user)
+        return user_actor(user)
 
 
 def _user_named(session: Session, name: str) -> UserRow:
@@ -281,7 +281,8 @@ def _user_named(session: Session, name: str) -> UserRow:
     return user
 
 
-def _actor(user: UserRow) -> Actor:
+def user_actor(user: UserRow) -> Actor:
+    """The actor an account stands for."""
     return Actor(
         name=user.name,
         role=user.role,

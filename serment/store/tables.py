@@ -134,6 +134,22 @@ class ApiTokenRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class WebSessionRow(Base):
+    """A signed-in browser: the SHA-256 of its cookie's secret (never the secret), its CSRF token, and
+    its life. Signing out ends it on the server, so a copied cookie is worth nothing afterwards."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AuditEventRow(Base):
     """One event of the hash-chained audit log. `seq` is assigned as head + 1, never by the
     database, so two writers that both read the same head collide on the key instead of forking."""

@@ -17,6 +17,7 @@ from serment.web.api import docs
 from serment.web.edge import Edge
 from serment.web.fhir import install_outcome_handlers
 from serment.web.fhir import router as fhir_router
+from serment.web.pages import install_page_errors, pages_router
 from serment.web.problems import install_problem_handlers
 
 STATIC = Path(__file__).parent / "static"
@@ -49,10 +50,12 @@ def create_app(settings: Settings, *, installation: Installation | None = None) 
     app.state.settings = settings
     install_problem_handlers(app)
     install_outcome_handlers(app)
+    install_page_errors(app)
     app.include_router(health.router)
     app.include_router(api.api_router())
     app.include_router(docs.router)
     app.include_router(fhir_router)
+    app.include_router(pages_router())
     app.mount(docs.SWAGGER_UI_URL, StaticFiles(directory=docs.swagger_ui_assets()), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Edge)
