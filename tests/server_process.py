@@ -33,15 +33,17 @@ def environment(database_url: str | None = None) -> dict[str, str]:
     return chosen
 
 
-def run_cli(*arguments: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `serment` console script to completion."""
+def run_cli(
+    *arguments: str, database_url: str | None = None, extra: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the `serment` console script to completion (with `extra` environment variables)."""
     return subprocess.run(
         [str(CONSOLE_SCRIPT), *arguments],
         capture_output=True,
         text=True,
-        env=environment(database_url),
+        env={**environment(database_url), **(extra or {})},
         check=False,
-        timeout=120,
+        timeout=timeout,
     )
 
 

@@ -12,7 +12,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
+from serment.demo.accounts import ACCOUNT_NAMES
 from tests.server_process import ServerProcess, run_cli
+
+DEMO_PASSWORD = "e2e-demo-password"  # noqa: S105 (the demo accounts' password in these tests)
+DEMO_PEOPLE = 3000
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"
@@ -50,6 +54,32 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     assert init.returncode == 0, init.stderr
     with ServerProcess(data_dir) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One Serment serving a small demo outbreak (every role's account, password DEMO_PASSWORD)
+    for the whole e2e session. Tests that change data use people of their own, not the demo's."""
+    data_dir = tmp_path_factory.mktemp("e2e-demo") / "data"
+    loaded = run_cli(
+        "demo", "--data-dir", str(data_dir), "--no-serve", "--people", str(DEMO_PEOPLE), "--days", "30",
+        extra={"SERMENT_DEMO_PASSWORD": DEMO_PASSWORD}, timeout=600,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    with ServerProcess(data_dir) as running:
+        yield running
+
+
+def sign_in(page: Page, server: ServerProcess, role: str, *, language: str = "en") -> None:
+    """Sign in from `page` as the demo account of `role`, with the pages in `language`."""
+    page.goto(f"{server.base_url}/sign-in")
+    if page.locator("html").get_attribute("lang") != language:
+        page.locator(f'form[action="/language"] button[value="{language}"]').click()
+    page.get_by_label("Account name" if language == "en" else "Nom du compte").fill(ACCOUNT_NAMES[role])
+    page.get_by_label("Password" if language == "en" else "Mot de passe").fill(DEMO_PASSWORD)
+    page.locator('form[action="/sign-in"] button[type="submit"]').click()
+    page.wait_for_load_state()
+    assert "/sign-in" not in page.url, page.content()[:2000]
 
 
 @pytest.fixture(scope="module")
