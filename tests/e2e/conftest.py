@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playw
 from serment.demo.accounts import ACCOUNT_NAMES
 from tests.server_process import ServerProcess, run_cli
 
-DEMO_PASSWORD = "e2e-demo-password"  # noqa: S105 (the demo accounts' password in these tests)
+DEMO_PASSWORD = "e2e-demo-password"
 DEMO_PEOPLE = 3000
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,7 +8,9 @@ from tests.e2e.conftest import DEMO_PASSWORD, Sovereignty, is_loopback, screensh
 from tests.server_process import ServerProcess
 
 
-def test_sign_in_then_sign_out_in_french(demo_server: ServerProcess, page: Page, sovereignty: Sovereignty) -> None:
+def test_sign_in_then_sign_out_in_french(
+    demo_server: ServerProcess, page: Page, sovereignty: Sovereignty
+) -> None:
     page.goto(f"{demo_server.base_url}/")
     expect(page).to_have_url(f"{demo_server.base_url}/sign-in?next=%2F")
     if page.locator("html").get_attribute("lang") != "fr":
