@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 
 from serment.access.accounts import authenticate_password, user_actor
 from serment.access.actors import Actor
@@ -48,6 +48,13 @@ def sign_in(platform: Platform, name: str, password: str, request_id: str | None
     csrf = secrets.token_urlsafe(32)
     now = platform.clock.now()
     with platform.database.write() as session:
+        # The account's ended and expired sessions go: the table holds live sessions, and the last ones.
+        session.execute(
+            delete(WebSessionRow).where(
+                WebSessionRow.user_id == actor.user_id,
+                or_(WebSessionRow.ended_at.is_not(None), WebSessionRow.expires_at <= now),
+            )
+        )
         session.add(
             WebSessionRow(
                 id=session_id, user_id=actor.user_id, secret_hash=_digest(secret), csrf=csrf,

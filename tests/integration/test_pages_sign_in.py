@@ -172,3 +172,16 @@ async def test_every_page_sends_the_security_headers_and_is_never_cached(browser
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "no-store" in page.headers["cache-control"]
     assert not re.search(r"<script[^>]*>[^<]+</script>", page.text)  # no inline script
+
+
+async def test_signing_in_again_clears_the_account_s_ended_sessions(
+    browsers: Browsers, installation: Installation
+) -> None:
+    first = await browsers.signed_in("clinician")
+    await first.post("/sign-out", {}, form_of="/")
+    await browsers.signed_in("clinician")
+
+    with installation.database.read() as session:
+        rows = list(session.scalars(select(WebSessionRow)))
+    assert len(rows) == 1
+    assert rows[0].ended_at is None
