@@ -7,10 +7,13 @@ from pathlib import Path
 
 from serment.policy import load_policy, preset_names, render_markdown
 from serment.settings import reference_table
+from serment.web.pages.listing import pages_table
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "<!-- BEGIN settings: rendered from serment/settings.py by `make docs` -->\n"
 END = "<!-- END settings -->\n"
+PAGES_BEGIN = "<!-- BEGIN pages: rendered from the pages' declarations by `make docs` -->\n"
+PAGES_END = "<!-- END pages -->\n"
 
 
 def rendered_configuration(current: str) -> str:
@@ -38,6 +41,14 @@ def rendered_policies() -> str:
     return "".join(parts).rstrip("\n") + "\n"
 
 
+def rendered_pages(current: str) -> str:
+    """docs/pages.md with its table of pages and roles rendered afresh from the pages' grants."""
+    head, _, rest = current.partition(PAGES_BEGIN)
+    _, _, tail = rest.partition(PAGES_END)
+    table = pages_table({name: load_policy(name) for name in preset_names()})
+    return f"{head}{PAGES_BEGIN}{table}{PAGES_END}{tail}"
+
+
 def main() -> int:
     path = ROOT / "docs" / "configuration.md"
     path.write_text(rendered_configuration(path.read_text(encoding="utf-8")), encoding="utf-8")
@@ -45,6 +56,9 @@ def main() -> int:
     policies = ROOT / "docs" / "policy.md"
     policies.write_text(rendered_policies(), encoding="utf-8")
     print(f"rendered {policies.relative_to(ROOT)}")
+    pages = ROOT / "docs" / "pages.md"
+    pages.write_text(rendered_pages(pages.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"rendered {pages.relative_to(ROOT)}")
     return 0
 
 

@@ -30,6 +30,16 @@ def test_policy_md_is_the_presets_as_they_are() -> None:
     )
 
 
+def test_pages_md_lists_every_page_with_the_roles_that_may_open_it() -> None:
+    current = (REPOSITORY / "docs" / "pages.md").read_text(encoding="utf-8")
+    module = _render_docs_module()
+    assert module.PAGES_BEGIN in current
+    assert "`GET /sign-in`" in current
+    assert current == module.rendered_pages(current), (
+        "docs/pages.md is out of date with the pages' declarations: run `make docs`"
+    )
+
+
 def test_the_glossary_defines_the_words_of_the_domain() -> None:
     glossary = (REPOSITORY / "GLOSSARY.md").read_text(encoding="utf-8").lower()
     for word in ["case", "contact", "tier", "exposure", "permit", "pseudonym domain", "epoch key"]:
