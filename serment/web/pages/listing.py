@@ -10,7 +10,8 @@ from serment.web.pages.viewer import PAGE_GRANTS
 def pages_table(policies: dict[str, Policy]) -> str:
     """A Markdown table of every page: its method and path, the grant it needs, and, for each
     policy, the roles that may open it."""
-    assert PARTS, "the parts of the interface register their pages on import"
+    if not PARTS:
+        raise RuntimeError("no part of the interface is registered: the table would be empty")
     names = list(policies)
     lines = [
         "| Page | Purpose | Action | " + " | ".join(f"Roles ({name})" for name in names) + " |",
