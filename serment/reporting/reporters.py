@@ -125,7 +125,9 @@ def list_own_reports(platform: Platform, request: Request, *, limit: int = 50, o
 
 
 def read_own_report(platform: Platform, request: Request, case_ref: str) -> StoredReport:
-    """The report of the case `case_ref` as it was stored, if the caller sent it; else Refused (404)."""
+    """The report of the case `case_ref` as it was stored, if the caller sent it; else Refused (404).
+    Names are read (through the guard) only for a caller whose role may read identities: a laboratory
+    that reported a case gets its refs and facts."""
 
     def read(session: Session) -> StoredReport:
         case = session.get(CaseRow, case_ref)
@@ -138,7 +140,11 @@ def read_own_report(platform: Platform, request: Request, case_ref: str) -> Stor
         exposures = session.scalars(
             select(ExposureRow).where(*_same_report(ExposureRow, *sent)).order_by(ExposureRow.id)
         ).all()
-        names = _names(platform, session, request, {case.person_ref, *(e.contact_ref for e in exposures)})
+        people = {case.person_ref, *(e.contact_ref for e in exposures)}
+        if _may_read(platform, request):
+            names = _names(platform, session, request, people)
+        else:
+            names = {ref: _name(ref, None) for ref in people}
         return StoredReport(
             case=case.ref, patient=names[case.person_ref], status=case.status, onset_date=case.onset_date,
             asymptomatic=case.asymptomatic, hospitalised=case.hospitalised, reported_at=case.reported_at,
@@ -216,6 +222,10 @@ def _same_report(
 ) -> tuple[ColumnElement[bool], ...]:
     # What one report stored shares its person, its reporter and its instant.
     return (table.person_ref == person_ref, table.reported_by == actor, table.reported_at == at)
+
+
+def _may_read(platform: Platform, request: Request) -> bool:
+    return request.purpose is not None and platform.policy.allows(request.actor.role, request.purpose, READ)
 
 
 def _contact_counts(session: Session, actor: str, people: Iterable[str]) -> dict[tuple[str, datetime], int]:
