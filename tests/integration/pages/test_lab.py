@@ -59,7 +59,9 @@ async def _lab(browsers: Browsers, name: str | None = None) -> Browser:
     return lab
 
 
-async def _upload(lab: Browser, content: bytes, *, partial: bool = False, name: str = "results.csv") -> httpx.Response:
+async def _upload(
+    lab: Browser, content: bytes, *, partial: bool = False, name: str = "results.csv"
+) -> httpx.Response:
     data = {"partial": "on"} if partial else {}
     return await lab.post("/lab/imports", data, files={"file": (name, content, "text/csv")})
 
@@ -102,7 +104,9 @@ async def test_the_upload_page_shows_the_form_the_columns_and_no_import_yet(brow
     assert 'href="/clinic/report"' not in page.text  # a laboratory's navigation: its imports
 
 
-async def test_a_file_of_good_rows_is_imported_and_listed(browsers: Browsers, installation: Installation) -> None:
+async def test_a_file_of_good_rows_is_imported_and_listed(
+    browsers: Browsers, installation: Installation
+) -> None:
     lab = await _lab(browsers)
 
     report = await _finished(lab, await _upload(lab, GOOD))
@@ -141,7 +145,7 @@ async def test_all_or_nothing_a_file_with_bad_rows_stores_nothing_and_names_each
     assert _count(installation, ImportRow) == 0
 
 
-async def test_with_partial_the_good_rows_are_stored_and_the_bad_ones_listed_then_a_second_send_stores_nothing(
+async def test_with_partial_the_good_rows_are_stored_and_the_bad_ones_listed_and_a_resend_stores_nothing(
     browsers: Browsers, installation: Installation
 ) -> None:
     lab = await _lab(browsers)
@@ -185,7 +189,9 @@ async def test_an_upload_without_a_file_or_without_its_csrf_token_is_refused(
 ) -> None:
     lab = await _lab(browsers)
 
-    missing = await lab.post("/lab/imports", {"partial": "on"}, files={"file": ("", b"", "application/octet-stream")})
+    missing = await lab.post(
+        "/lab/imports", {"partial": "on"}, files={"file": ("", b"", "application/octet-stream")}
+    )
     page = await lab.get("/lab/imports")
     forged = await lab.http.post(
         "/lab/imports", data={"csrf": "x" * 43}, files={"file": ("a.csv", GOOD, "text/csv")}, headers=HTML
@@ -222,7 +228,9 @@ async def test_a_role_that_may_not_import_is_refused_before_its_file_is_read(
     assert _count(installation, ResultRow) == 0
 
 
-async def test_another_laboratorys_import_is_not_found(browsers: Browsers, installation: Installation) -> None:
+async def test_another_laboratorys_import_is_not_found(
+    browsers: Browsers, installation: Installation
+) -> None:
     lab = await _lab(browsers)
     await _finished(lab, await _upload(lab, GOOD))
     with installation.database.read() as session:
@@ -230,7 +238,9 @@ async def test_another_laboratorys_import_is_not_found(browsers: Browsers, insta
     browsers.account("lab", name="lab-elsewhere")
     with installation.database.write() as session:
         # Browsers give every account of a role one organisation: this one works elsewhere.
-        session.scalars(select(UserRow).where(UserRow.name == "lab-elsewhere")).one().organisation = "Other Lab"
+        session.scalars(
+            select(UserRow).where(UserRow.name == "lab-elsewhere")
+        ).one().organisation = "Other Lab"
     other = await _lab(browsers, "lab-elsewhere")
 
     answer = await other.get(f"/lab/imports/{stored.id}")
