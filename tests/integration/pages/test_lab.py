@@ -133,7 +133,7 @@ async def test_all_or_nothing_a_file_with_bad_rows_stores_nothing_and_names_each
 
     report = await _finished(lab, await _upload(lab, BAD))
 
-    assert "Nothing was stored: 3 of 6 rows are bad." in report.text
+    assert "Nothing was stored: 3 rows of 6 are bad." in report.text
     assert "all or nothing" in report.text
     bad = _bad_rows(report.text)
     assert {line: [column for column, _ in problems] for line, problems in bad.items()} == {
