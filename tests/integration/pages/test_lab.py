@@ -7,15 +7,20 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import threading
 
 import httpx
 import pytest
 from sqlalchemy import func, select
+from starlette.formparsers import MultiPartParser
 
 from serment.installation import UPLOADS_DIR, Installation
+from serment.reporting import FileRefused
 from serment.secrecy import Spool
 from serment.store.tables import ImportRow, ResultRow, UserRow
 from serment.web.pages.i18n import LANGUAGE_COOKIE
+from serment.web.pages.lab import imports as lab_imports
+from serment.web.pages.lab import jobs as lab_jobs
 from tests.pages import HTML, Browser, Browsers, csrf_of
 from tests.people_data import Synthetic, people
 
@@ -247,3 +252,37 @@ async def test_another_laboratorys_import_is_not_found(
 
     assert answer.status_code == 404
     assert stored.id not in (await other.get("/lab/imports")).text
+
+
+async def test_an_uploaded_file_is_on_disk_only_encrypted_while_it_is_imported(
+    browsers: Browsers, installation: Installation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lab = await _lab(browsers)
+    # Over 1 MiB: Starlette's own form parser would have rolled it to a temporary file in clear.
+    rows = [_row(PEOPLE[n % 6], n, sample=f"S-{n:07d}") for n in range(20_000)]
+    content = _csv(rows)
+    assert len(content) > 1024 * 1024
+    release, seen = threading.Event(), []
+
+    def blocked(*arguments: object, **options: object) -> object:
+        seen.extend(path.read_bytes() for path in (installation.data_dir / UPLOADS_DIR).glob("*"))
+        release.wait(10)
+        raise FileRefused("stopped by the test")
+
+    def no_starlette_parsing(*arguments: object, **options: object) -> object:
+        raise AssertionError("the upload went through Starlette's form parser")
+
+    monkeypatch.setattr(lab_jobs, "import_results", blocked)
+    monkeypatch.setattr(MultiPartParser, "parse", no_starlette_parsing)
+    monkeypatch.setattr(lab_imports, "WAIT_SECONDS", 0.0)
+
+    answer = await _upload(lab, content)
+    release.set()
+    await _finished(lab, answer)
+
+    assert len(seen) == 1
+    assert len(seen[0]) > len(content)  # the spool: the file, chunk by chunk, with nonces and tags
+    for person in PEOPLE:
+        for identifier in (person.nir, person.family_name):
+            assert identifier.encode() not in seen[0]
+    assert not list((installation.data_dir / UPLOADS_DIR).glob("*"))
