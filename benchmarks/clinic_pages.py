@@ -38,7 +38,7 @@ from serment.access.sessions import sign_in
 from serment.clock import FixedClock
 from serment.demo.population import Person, generate_population
 from serment.installation import Installation, initialise, open_installation
-from serment.people import person_details
+from serment.people import PersonDetails, person_details
 from serment.people.linkage import LINKAGE_DOMAIN
 from serment.reporting import CaseInput, CaseReport, ContactInput, ExposureInput, ResultInput, report_case
 from serment.reporting.import_history import list_own_imports
@@ -47,7 +47,7 @@ from serment.secrecy import normalise_name
 from serment.settings import Settings
 from serment.tracing.care_summaries import care_summary
 from serment.web import create_app
-from serment.web.pages.viewer import SESSION_COOKIE
+from serment.web.pages.viewer import CSRF_FIELD, SESSION_COOKIE
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "clinic_pages.md"
@@ -157,7 +157,7 @@ def report_mine(platform: Platform, request: Request, people: list[Person]) -> N
         report_case(quiet, request, report)
 
 
-def _details(person: Person, today: date, *, nir: bool) -> object:
+def _details(person: Person, today: date, *, nir: bool) -> PersonDetails:
     return person_details(
         nir=person.nir if nir else None, family_name=person.family_name, given_names=person.given_names,
         birth_date=person.birth_date.isoformat(), sex=person.sex, phone=person.phone, today=today,
@@ -290,33 +290,39 @@ async def _pages(
     app = create_app(settings, installation=installation)
     rows = []
     day = patient.birth_date.strftime("%d/%m/%Y")
-    pages = {
+    lookup = {"q": f"{patient.family_name} {day}"}
+    pages: dict[str, list[tuple[str, str, dict[str, str] | None, int]]] = {
         CLINICIAN: [
-            ("GET /clinic/reports (page 1) ms", "/clinic/reports"),
+            ("GET /clinic/reports (page 1) ms", "/clinic/reports", None, 200),
             (
-                "GET /clinic/patients?q=<family name> <birth date> ms",
-                f"/clinic/patients?q={patient.family_name} {day}",
+                "POST /clinic/patients (family name and birth date; 303 to the record) ms",
+                "/clinic/patients",
+                lookup,
+                303,
             ),
-            ("GET /clinic/patients/{ref} ms", f"/clinic/patients/{ref}"),
-            ("GET /clinic/report (the empty form) ms", "/clinic/report"),
+            ("GET /clinic/patients/{ref} ms", f"/clinic/patients/{ref}", None, 200),
+            ("GET /clinic/report (the empty form) ms", "/clinic/report", None, 200),
         ],
-        LAB: [("GET /lab/imports ms", "/lab/imports")],
+        LAB: [("GET /lab/imports ms", "/lab/imports", None, 200)],
     }
     for account, wanted in pages.items():
-        cookie = sign_in(installation.platform, account, PASSWORD, None).cookie
+        session = sign_in(installation.platform, account, PASSWORD, None)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://bench.test", cookies={SESSION_COOKIE: cookie},
+            transport=transport, base_url="http://bench.test", cookies={SESSION_COOKIE: session.cookie},
             headers={"Accept": "text/html", "Accept-Language": "fr"},
         ) as http:  # fmt: skip
-            for name, path in wanted:
-                await http.get(path)
+            for name, path, form, expected in wanted:
                 samples = []
-                for _ in range(runs):
+                for run in range(runs + 1):
                     started = time.perf_counter()
-                    answer = await http.get(path)
-                    samples.append((time.perf_counter() - started) * 1000)
-                    if answer.status_code != 200:
+                    if form is None:
+                        answer = await http.get(path)
+                    else:
+                        answer = await http.post(path, data={**form, CSRF_FIELD: session.csrf})
+                    if run:
+                        samples.append((time.perf_counter() - started) * 1000)
+                    if answer.status_code != expected:
                         raise RuntimeError(f"{path} answered {answer.status_code}")
                 rows.append((name, f"{statistics.median(samples):.1f}"))
     return rows

@@ -271,22 +271,25 @@ async def test_a_clinician_finds_their_patient_and_nobody_elses(
     assert sent.status_code == 303
     day, month, year = reversed(PATIENT.birth_date.split("-"))
 
-    by_nir = await mine.get("/clinic/patients", q=PATIENT.nir)
-    by_name = await mine.get("/clinic/patients", q=f"{PATIENT.family_name.upper()} {day}/{month}/{year}")
-    by_contact = await mine.get("/clinic/patients", q=f"{FIRST.family_name} {FIRST.birth_date}")
+    by_nir = await _look_up(mine, PATIENT.nir)
+    by_name = await _look_up(mine, f"{PATIENT.family_name.upper()} {day}/{month}/{year}")
+    by_contact = await _look_up(mine, f"{FIRST.family_name} {FIRST.birth_date}")
 
-    link = re.search(r'href="(/clinic/patients/[a-z2-7]{26})"', by_nir.text)
-    assert link is not None
-    assert link.group(1) in by_name.text
+    # One patient found: their record, at an address holding their ref, never what was typed.
+    assert by_nir.status_code == by_name.status_code == 303
+    record = by_nir.headers["location"]
+    assert re.fullmatch(r"/clinic/patients/[a-z2-7]{26}", record)
+    assert by_name.headers["location"] == record
+    assert by_contact.status_code == 200
     assert "None of your patients matches" in by_contact.text  # a contact named is not a patient
-    summary = await mine.get(link.group(1))
+    summary = await mine.get(record)
     assert summary.status_code == 200
     for shown in (PATIENT.nir, PATIENT.phone, "Hard of hearing.", "Confirmed", "Positive"):
         assert shown in html.unescape(summary.text)
     assert "As the tiers stood on" in summary.text
 
-    theirs = await other.get("/clinic/patients", q=PATIENT.nir)
-    opened = await other.get(link.group(1))
+    theirs = await _look_up(other, PATIENT.nir)
+    opened = await other.get(record)
 
     assert theirs.status_code == 200
     assert "None of your patients matches" in theirs.text
@@ -298,16 +301,26 @@ async def test_a_clinician_finds_their_patient_and_nobody_elses(
     assert [(event.action, event.outcome) for event in events if event.subject] == [("read", "refused")]
 
 
-async def test_a_lookup_that_is_neither_a_nir_nor_a_name_and_date_is_explained(browsers: Browsers) -> None:
+async def test_the_lookup_is_posted_and_one_that_is_neither_a_nir_nor_a_name_and_date_is_explained(
+    browsers: Browsers,
+) -> None:
     clinician = await _signed_in(browsers)
 
-    vague = await clinician.get("/clinic/patients", q="Durand")
-    bad_key = await clinician.get("/clinic/patients", q=PATIENT.nir[:-2] + "00")
+    form = await clinician.get("/clinic/patients")
+    vague = await _look_up(clinician, "Durand")
+    bad_key = await _look_up(clinician, PATIENT.nir[:-2] + "00")
+    without_token = await clinician.http.post("/clinic/patients", data={"q": PATIENT.nir}, headers=HTML)
 
+    assert 'method="post" action="/clinic/patients"' in form.text
     assert vague.status_code == bad_key.status_code == 422
     assert 'value="Durand"' in vague.text
     assert "Type a NIR, or a family name and a birth date" in vague.text
     assert "control key is wrong" in bad_key.text
+    assert without_token.status_code == 403
+
+
+async def _look_up(browser: Browser, query: str) -> httpx.Response:
+    return await browser.post("/clinic/patients", {"q": query})
 
 
 async def test_a_laboratory_that_reports_a_case_sees_refs_not_names(browsers: Browsers) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
 
-from fastapi import Query, Request
-from fastapi.responses import Response
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from serment.access import Refused
 from serment.reporting.reporters import Name, find_own_patients
@@ -25,27 +25,43 @@ router = Pages()
 PATIENTS_PATH = "/clinic/patients"
 TITLES = (N_("My patients"), N_("Patient"))
 NOT_A_PATIENT = N_("No patient of yours has this reference.")
+EMPTY_QUERY = N_("Type a NIR, or a family name and a birth date.")
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _FRENCH = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _NIR_LIKE = re.compile(r"[\d\s.AaBb-]{13,}")
-Lookup = Annotated[str, Query(max_length=200)]
 
 
 @router.page(PATIENTS_PATH, purpose="care", action="read")
-def patients(request: Request, viewer: CurrentViewer, q: Lookup = "") -> Response:
-    """The lookup form and, for a query, the clinician's patients it finds (each read is audited)."""
-    query = q.strip()
-    found: list[Name] | None = None
-    problem: Message | None = None
-    if query:
-        try:
-            found = _find(request, viewer, query)
-        except IdentityError as invalid:
-            problem = told(str(invalid))
-        except LookupError as unclear:
-            problem = Message(str(unclear))
+def patients(request: Request, viewer: CurrentViewer) -> Response:
+    """The lookup form."""
+    return _lookup_page(request, "", None, None)
+
+
+@router.page(PATIENTS_PATH, purpose="care", action="read", methods=("POST",))
+async def patients_found(request: Request, viewer: CurrentViewer) -> Response:
+    """The clinician's patients a NIR, or a family name and a birth date, finds (each read is audited):
+    one leads to their record, several are listed. The query is posted, never put in an address:
+    addresses are kept in browsers' histories and proxies' logs, and identities must not be."""
+    sent = (await request.form()).get("q")
+    query = sent.strip()[:200] if isinstance(sent, str) else ""
+    if not query:
+        return _lookup_page(request, query, None, Message(EMPTY_QUERY), status=422)
+    try:
+        found = await run_in_threadpool(_find, request, viewer, query)
+    except IdentityError as invalid:
+        return _lookup_page(request, query, None, told(str(invalid)), status=422)
+    except LookupError as unclear:
+        return _lookup_page(request, query, None, Message(str(unclear)), status=422)
+    if len(found) == 1:
+        return RedirectResponse(f"{PATIENTS_PATH}/{found[0].ref}", status_code=303)
+    return _lookup_page(request, query, found, None)
+
+
+def _lookup_page(
+    request: Request, query: str, found: list[Name] | None, problem: Message | None, *, status: int = 200
+) -> Response:
     context = {"title": N_("My patients"), "q": query, "found": found, "problem": problem, "labels": LABELS}
-    return render(request, "clinic/patients.html", context, status=422 if problem else 200)
+    return render(request, "clinic/patients.html", context, status=status)
 
 
 @router.page(PATIENTS_PATH + "/{ref}", purpose="care", action="read")
