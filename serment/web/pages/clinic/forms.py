@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,8 +337,3 @@ def _int(value: object, *, default: int, low: int, high: int) -> int:
     except ValueError:
         number = default
     return max(low, min(high, number))
-
-
-def checked(values: Mapping[str, str], name: str) -> bool:
-    """Whether the checkbox `name` was ticked."""
-    return values.get(name, "").lower() in CHECKED
