@@ -38,7 +38,7 @@ from serment.access.sessions import sign_in
 from serment.clock import FixedClock
 from serment.demo.population import Person, generate_population
 from serment.installation import Installation, initialise, open_installation
-from serment.people import PersonDetails, person_details
+from serment.people import PersonDetails, person_details, read_person
 from serment.people.linkage import LINKAGE_DOMAIN
 from serment.reporting import CaseInput, CaseReport, ContactInput, ExposureInput, ResultInput, report_case
 from serment.reporting.import_history import list_own_imports
@@ -236,8 +236,9 @@ def run(installation: Installation, settings: Settings, options: argparse.Namesp
     with installation.database.write() as session:
         session.execute(text("ANALYZE"))
     patient = mine[0]
-    last_offset = (options.mine // 50) * 50
+    last_offset = ((options.mine - 1) // 50) * 50
     ref = find_own_patients(platform, clinician, nir=patient.nir)[0].ref
+    first_page = list_own_reports(platform, clinician)
     measures: list[tuple[str, Callable[[], object]]] = [
         (
             "my reports, page 1 (50 names opened and audited), use case ms",
@@ -247,9 +248,14 @@ def run(installation: Installation, settings: Settings, options: argparse.Namesp
             "my reports, last page, use case ms",
             lambda: list_own_reports(platform, clinician, offset=last_offset),
         ),
+        ("page 1 of the case ids alone, through the index ms", lambda: _ids(installation, indexed=True)),
         (
-            "reference: the same page 1 of cases read without the index, ids only ms",
-            lambda: _unindexed(installation),
+            "reference: the same ids read without the index (a scan of every case) ms",
+            lambda: _ids(installation, indexed=False),
+        ),
+        (
+            "reference: the 50 identities of page 1 read one by one as the API reads a person ms",
+            lambda: [read_person(platform, clinician, line.patient.ref) for line in first_page.items],
         ),
         (
             "patient lookup by NIR, use case ms",
@@ -273,11 +279,12 @@ def run(installation: Installation, settings: Settings, options: argparse.Namesp
     return rows
 
 
-def _unindexed(installation: Installation) -> object:
+def _ids(installation: Installation, *, indexed: bool) -> object:
+    scan = "" if indexed else " NOT INDEXED"
     with installation.database.read() as session:
         return session.execute(
             text(
-                "SELECT ref FROM cases NOT INDEXED WHERE reported_by = :actor "
+                f"SELECT ref FROM cases{scan} WHERE reported_by = :actor "  # noqa: S608 - constant text
                 "ORDER BY reported_at DESC, ref DESC LIMIT 51"
             ),
             {"actor": CLINICIAN},
