@@ -206,8 +206,12 @@ class CaseRow(Base):
     """A case: a person with a suspected, probable or confirmed infection, and its course."""
 
     __tablename__ = "cases"
-    # Whether people are confirmed cases, read by tracing for every report.
-    __table_args__ = (Index("ix_cases_person_status", "person_ref", "status"),)
+    __table_args__ = (
+        # Whether people are confirmed cases, read by tracing for every report.
+        Index("ix_cases_person_status", "person_ref", "status"),
+        # A clinician's own reports, newest first, a page at a time.
+        Index("ix_cases_reported_by_at", "reported_by", "reported_at", "ref"),
+    )
 
     ref: Mapped[str] = mapped_column(String(26), primary_key=True)
     person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"))
@@ -266,6 +270,11 @@ class ImportRow(Base):
     """A laboratory file imported once: its SHA-256, who imported it, when, and how its rows fared."""
 
     __tablename__ = "imports"
+    # A laboratory's imports (or, without an organisation, an account's), newest first.
+    __table_args__ = (
+        Index("ix_imports_organisation_at", "organisation", "imported_at"),
+        Index("ix_imports_actor_at", "actor", "imported_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)

@@ -46,7 +46,10 @@ SECURITY_HEADERS = {
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 # (method, path prefix) -> the largest body accepted; the first match wins, MAX_BODY_BYTES otherwise.
-BODY_LIMITS: tuple[tuple[str, str, int], ...] = (("POST", "/api/v1/imports", MAX_IMPORT_BYTES),)
+BODY_LIMITS: tuple[tuple[str, str, int], ...] = (
+    ("POST", "/api/v1/imports", MAX_IMPORT_BYTES),
+    ("POST", "/lab/imports", MAX_IMPORT_BYTES),
+)
 # Package assets may be cached; everything else may hold personal data and must not be.
 CACHEABLE_PREFIX = "/static/"
 

@@ -178,7 +178,8 @@ async def test_signing_in_again_clears_the_account_s_ended_sessions(
     browsers: Browsers, installation: Installation
 ) -> None:
     first = await browsers.signed_in("clinician")
-    await first.post("/sign-out", {}, form_of="/")
+    # The clinician's home leads on to their first page: the form is taken from that page.
+    await first.post("/sign-out", {}, form_of="/clinic/report")
     await browsers.signed_in("clinician")
 
     with installation.database.read() as session:

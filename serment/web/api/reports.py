@@ -190,20 +190,7 @@ def post_report(
     key: IdempotencyKey = None,
 ) -> ReceiptOut:
     """The person, the case, an optional result and the contacts, stored in one transaction."""
-    today = installation.platform.clock.now().date()
-    named = [(body.person, "person")] + [
-        (c.person, f"contacts.{n}.person") for n, c in enumerate(body.contacts)
-    ]
-    person, *contacts = people_details(named, today)
-    case = body.case
-    report = CaseReport(
-        person=person,
-        case=CaseInput(case.status, case.onset_date, case.asymptomatic, case.hospitalised, case.notes),
-        result=_result(body.result) if body.result else None,
-        contacts=tuple(
-            ContactInput(d, c.exposure.to_input()) for d, c in zip(contacts, body.contacts, strict=True)
-        ),
-    )
+    report = case_report_of(body, installation.platform.clock.now().date())
     receipt = report_case(
         installation.platform,
         caller,
@@ -271,6 +258,24 @@ def get_cases(
         limit=limit, offset=offset,
     )  # fmt: skip
     return CasesOut(total=total, items=[CaseOut(**item.__dict__) for item in items])
+
+
+def case_report_of(body: ReportIn, today: date) -> CaseReport:
+    """The case report a body stands for, its identities checked (ReportInvalid names every bad one,
+    located where it is, e.g. contacts.2.person.nir); shared by the API and the clinician's form."""
+    named = [(body.person, "person")] + [
+        (c.person, f"contacts.{n}.person") for n, c in enumerate(body.contacts)
+    ]
+    person, *contacts = people_details(named, today)
+    case = body.case
+    return CaseReport(
+        person=person,
+        case=CaseInput(case.status, case.onset_date, case.asymptomatic, case.hospitalised, case.notes),
+        result=_result(body.result) if body.result else None,
+        contacts=tuple(
+            ContactInput(d, c.exposure.to_input()) for d, c in zip(contacts, body.contacts, strict=True)
+        ),
+    )
 
 
 def _details(body: PersonIn, today: date, where: str) -> PersonDetails:

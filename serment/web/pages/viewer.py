@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, params
 from fastapi.responses import HTMLResponse
 
 from serment.access import Actor
@@ -111,7 +111,10 @@ async def _check_csrf(request: Request) -> None:
         return
     session = web_session(request)
     expected = session.csrf if session is not None else request.cookies.get(PRESESSION_COOKIE)
-    form = await request.form()
+    # A part that streams a file upload itself (not to disk in clear) leaves the other fields here.
+    form = getattr(request.state, "form", None)
+    if form is None:
+        form = await request.form()
     sent = form.get(CSRF_FIELD)
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(sent, expected):
         raise PageRefused(CSRF_REFUSED)
@@ -155,8 +158,11 @@ CurrentViewer = Annotated[Viewer, Depends(_current_viewer)]
 class Pages(APIRouter):
     """A router of HTML pages, each declared with its grant."""
 
-    def __init__(self) -> None:
-        super().__init__(include_in_schema=False, default_response_class=HTMLResponse)
+    def __init__(self, *, dependencies: Sequence[params.Depends] | None = None) -> None:
+        """`dependencies` run before each page's grant and CSRF checks (a file upload's streaming)."""
+        super().__init__(
+            include_in_schema=False, default_response_class=HTMLResponse, dependencies=dependencies
+        )
 
     def page(
         self,
