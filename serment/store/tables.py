@@ -206,8 +206,13 @@ class CaseRow(Base):
     """A case: a person with a suspected, probable or confirmed infection, and its course."""
 
     __tablename__ = "cases"
-    # Whether people are confirmed cases, read by tracing for every report.
-    __table_args__ = (Index("ix_cases_person_status", "person_ref", "status"),)
+    # Whether people are confirmed cases, read by tracing for every report; the epidemic curve and the
+    # case list of one area, read by epidemiologists.
+    __table_args__ = (
+        Index("ix_cases_person_status", "person_ref", "status"),
+        Index("ix_cases_department_onset", "department", "onset_date"),
+        Index("ix_cases_department_reported", "department", "reported_at"),
+    )
 
     ref: Mapped[str] = mapped_column(String(26), primary_key=True)
     person_ref: Mapped[str] = mapped_column(ForeignKey("people.ref"))
@@ -221,6 +226,9 @@ class CaseRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Free text, sealed under the person's data key and bound to ("cases", "notes", ref).
     notes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The French département the person lived in when the case was reported (2A, 75, 974), from their
+    # postal code; None when unknown. Surveillance data kept with the case: never anything finer.
+    department: Mapped[str | None] = mapped_column(String(3))
 
 
 class ExposureRow(Base):
