@@ -247,7 +247,7 @@ def chain_graph(platform: Platform, request: Request, chain_id: str, at: date | 
         nowhere = f"no chain has the id {chain_id} on {day.isoformat()}"
         if case is None:
             raise ChainError(f"{nowhere}: no case has that ref; chain ids are listed by GET /tracing/chains")
-        cases, links = _component(session, case.person_ref, day)
+        cases, links = _component(session, [case.person_ref], day)
         mine = cases.get(case.person_ref)
         if mine is None:
             raise ChainError(f"{nowhere}: that case is not a confirmed case started by then")
@@ -296,10 +296,30 @@ def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph
     return chains_at(at, lookback_days, people.values(), links)
 
 
-def _component(session: Session, person: str, at: date) -> tuple[dict[str, ChainCase], list[Link]]:
-    """The cases (by person) and links of the chain holding `person`'s case at `at`, by breadth-first
+def chains_of(
+    session: Session, people: Collection[str], at: date, lookback_days: int
+) -> dict[str, ChainGraph]:
+    """The chain holding each of `people`'s case at `at`, by person (those with no confirmed case
+    started by then are left out), read outwards from them alone: the cost follows their chains' sizes,
+    not the country's."""
+    wanted = set(people)
+    cases, links = _component(session, wanted, at)
+    chains: dict[str, ChainGraph] = {}
+    by_case = {case.ref: person for person, case in cases.items()}
+    for graph in chains_at(at, lookback_days, cases.values(), links):
+        for node in graph.nodes:
+            person = by_case[node.case]
+            if person in wanted:
+                chains[person] = graph
+    return chains
+
+
+def _component(
+    session: Session, people: Collection[str], at: date
+) -> tuple[dict[str, ChainCase], list[Link]]:
+    """The cases (by person) and links of the chains holding `people`'s cases at `at`, by breadth-first
     search."""
-    cases = first_cases(session, at, [person])
+    cases = first_cases(session, at, people)
     checked = set(cases)
     frontier = list(cases)
     rows: dict[int, tuple[str, str, date, date, str]] = {}
