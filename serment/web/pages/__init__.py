@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serment.web.pages import account
+from serment.web.pages import account, epi
 from serment.web.pages.errors import install_page_errors
 
 # Every part of the interface, in the order its routes are matched.
-PARTS = (account,)
+PARTS = (account, epi)
 
 
 def pages_router() -> APIRouter:
