@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
 from serment.store.tables import CaseRow, ClusterAlertRow, TierRow, TracingStateRow
-from serment.tracing.chains import Chain, chains_in
+from serment.tracing.chains import Chain, active_chains_in
 from serment.tracing.clusters import OPEN, STATUSES, ClusterAlert, alert_of
 from serment.tracing.standings import CONFIRMED, STATE_ID
 
@@ -213,7 +213,7 @@ def _tiers(session: Session, platform: Platform) -> tuple[date | None, tuple[Tie
 
 
 def _chains(session: Session, at: date, area: str | None, lookback_days: int) -> ChainFigures:
-    active = [graph for graph in chains_in(session, at, lookback_days) if graph.chain.active]
+    active = active_chains_in(session, at, lookback_days)
     if area is not None:
         local = set(
             session.scalars(
