@@ -1,6 +1,7 @@
 """A chain drawn on the server: its cases laid out by generation from left to right, each generation's
-cases from top to bottom by start (then ref), in columns of at most ROWS cases, so that the same
-chain is always drawn the same way. Only geometry here; the template `epi/chain.html` writes the SVG.
+cases from top to bottom near the cases of earlier generations they are linked to (then by start and
+ref), in columns of at most ROWS cases, so that the same chain is always drawn the same way. Only
+geometry here; the template `epi/chain.html` writes the SVG.
 
 A large chain is drawn up to `cap` cases, its earliest ones; the table under the drawing lists them all.
 """
@@ -96,8 +97,12 @@ def lay_out(graph: ChainGraph, cap: int = CAP) -> Drawing:
     placed: dict[str, PlacedNode] = {}
     headings = []
     x = MARGIN_X + RADIUS
+    neighbours: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        neighbours.setdefault(edge.source, []).append(edge.target)
+        neighbours.setdefault(edge.target, []).append(edge.source)
     for generation in sorted(by_generation):
-        members = by_generation[generation]
+        members = _ordered(by_generation[generation], neighbours, placed)
         columns = math.ceil(len(members) / ROWS)
         headings.append(Heading(generation, x + (columns - 1) * SUBCOLUMN / 2))
         for index, node in enumerate(members):
@@ -118,6 +123,19 @@ def lay_out(graph: ChainGraph, cap: int = CAP) -> Drawing:
     width = round(x - GAP + RADIUS + MARGIN_X)
     height = round(TOP + rows * ROW + BOTTOM)
     return Drawing(width, height, tuple(placed.values()), tuple(edges), tuple(headings), len(graph.nodes))
+
+
+def _ordered(
+    members: list[Node], neighbours: dict[str, list[str]], placed: dict[str, PlacedNode]
+) -> list[Node]:
+    """A generation's cases from top to bottom: each at the mean height of the cases drawn before it
+    that it is linked to (so that links cross less), by start then ref among equals and for the first."""
+
+    def height(node: Node) -> float:
+        heights = [placed[other].y for other in neighbours.get(node.case, ()) if other in placed]
+        return sum(heights) / len(heights) if heights else math.inf
+
+    return sorted(members, key=lambda node: (height(node), node.start, node.case))
 
 
 def _edge(edge: Edge, placed: dict[str, PlacedNode], repeat: int) -> PlacedEdge:
