@@ -147,6 +147,9 @@ async def test_filters_that_cannot_be_read_come_back_as_typed_and_explained(
     assert 'value="2C"' in cases.text
     assert 'value="yesterday"' in cases.text
     assert 'id="e-status">Choose a status from the list.' in cases.text
+    alerts = await browser.get("/epi/clusters", status="reopened")
+    assert alerts.status_code == 422
+    assert 'id="e-status">Choose a status from the list.' in alerts.text
 
 
 async def test_the_case_list_follows_its_filters_and_links_each_case(
