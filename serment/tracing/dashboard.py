@@ -3,14 +3,14 @@ cluster alerts, for a range of dates and optionally one département, by counts 
 refs, never an identity.
 
 Every figure is counted by the database (GROUP BY over indexes), except the chains, which are a graph:
-they are computed from the confirmed cases and the exposures between cases only (see `chains_in`).
+they are read outwards from the exposures between cases within the lookback (`active_chains_in`).
 One view is one `list` access for surveillance, audited once.
 
 - The curve counts confirmed cases by onset date and by report date (the UTC day of `reported_at`,
   as the case list filters it), each day of the range; cases without an onset (asymptomatic, or not
   known) are counted apart.
 - Tiers and quarantine places are the stored tiers, which hold for one date (the tracing state), over
-  every area: contacts carry no address under every policy, so they have no département.
+  every area: only cases keep a département, and most people with a tier are contacts.
 - Chains are those at the range's last day; with an area, those holding a case of that area.
 - Cluster alerts are those whose dates meet the range, over every area: a place has no département.
 """
@@ -222,7 +222,7 @@ def _chains(session: Session, at: date, area: str | None, lookback_days: int) ->
         )
         active = [graph for graph in active if any(node.case in local for node in graph.nodes)]
     chains = [graph.chain for graph in active]
-    # `chains_in` lists the newest first; the largest are the biggest, newest first among equals.
+    # The active chains come newest first; the largest are the biggest, newest first among equals.
     largest = sorted(chains, key=lambda chain: -chain.size)[:SHOWN]
     return ChainFigures(
         len(chains), sum(chain.size for chain in chains), tuple(largest), next(iter(chains), None)
