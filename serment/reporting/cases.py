@@ -9,17 +9,32 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from serment.access import Platform, Request, changed, guard
-from serment.people import new_ref
+from serment.access import Access, Platform, Request, changed, guard
+from serment.people import Address, new_ref
+from serment.people.areas import department_in_vault, department_of
 from serment.reporting.notes import seal_case_notes
 from serment.reporting.rules import CaseInput
 from serment.store.tables import CaseRow
 
 
 def store_case(
-    platform: Platform, session: Session, request: Request, person_ref: str, case: CaseInput, *, at: datetime
+    platform: Platform,
+    session: Session,
+    access: Access,
+    case: CaseInput,
+    *,
+    at: datetime,
+    address: Address | None = None,
 ) -> str:
-    """Add one case (its notes sealed) for a person the guard already let the caller report on."""
+    """Add one case (its notes sealed) for the person the guard let the caller report on (`access`).
+
+    The case keeps the person's département, for surveillance by area: from the `address` the report
+    gives, else from the one the vault holds."""
+    person_ref = access.subject
+    if person_ref is None:
+        raise ValueError("a case is stored for a person: this access names none")
+    request = access.request
+    given = department_of(address.postal_code) if address is not None else None
     row = CaseRow(
         ref=new_ref(),
         person_ref=person_ref,
@@ -29,6 +44,7 @@ def store_case(
         hospitalised=case.hospitalised,
         reported_by=request.actor.name,
         reported_at=at,
+        department=given or department_in_vault(platform, session, access),
     )
     seal_case_notes(platform, session, row, case.notes)
     session.add(row)

@@ -409,4 +409,4 @@ def _store_case(platform: Platform, session: Session, request: Request, ref: str
     access = guard(platform, session, request, "report", ref)
     now = platform.clock.now()
     touch_person(platform, session, access, now)
-    return store_case(platform, session, request, ref, case, at=now)
+    return store_case(platform, session, access, case, at=now)

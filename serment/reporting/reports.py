@@ -56,9 +56,9 @@ def report_case(
         person, *contacts = register_all_in(
             platform, session, request, [report.person, *(contact.person for contact in report.contacts)]
         )
-        guard(platform, session, request, "report", person.ref)
+        access = guard(platform, session, request, "report", person.ref)
         now = platform.clock.now()
-        case = store_case(platform, session, request, person.ref, report.case, at=now)
+        case = store_case(platform, session, access, report.case, at=now, address=report.person.address)
         result = store_result(session, person.ref, report.result, request, now) if report.result else None
         contact_refs = [contact.ref for contact in contacts]
         receipt = Receipt(

@@ -211,6 +211,9 @@ class CaseRow(Base):
         Index("ix_cases_person_status", "person_ref", "status"),
         # A clinician's own reports, newest first, a page at a time.
         Index("ix_cases_reported_by_at", "reported_by", "reported_at", "ref"),
+        # The epidemic curve and the case list of one area, read by epidemiologists.
+        Index("ix_cases_department_onset", "department", "onset_date"),
+        Index("ix_cases_department_reported", "department", "reported_at"),
     )
 
     ref: Mapped[str] = mapped_column(String(26), primary_key=True)
@@ -225,6 +228,9 @@ class CaseRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Free text, sealed under the person's data key and bound to ("cases", "notes", ref).
     notes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The French département the person lived in when the case was reported (2A, 75, 974), from their
+    # postal code; None when unknown. Surveillance data kept with the case: never anything finer.
+    department: Mapped[str | None] = mapped_column(String(3))
 
 
 class ExposureRow(Base):

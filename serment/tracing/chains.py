@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from http import HTTPStatus
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, and_, func, select
 from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
@@ -247,7 +247,7 @@ def chain_graph(platform: Platform, request: Request, chain_id: str, at: date | 
         nowhere = f"no chain has the id {chain_id} on {day.isoformat()}"
         if case is None:
             raise ChainError(f"{nowhere}: no case has that ref; chain ids are listed by GET /tracing/chains")
-        cases, links = _component(session, case.person_ref, day)
+        cases, links = _component(session, [case.person_ref], day)
         mine = cases.get(case.person_ref)
         if mine is None:
             raise ChainError(f"{nowhere}: that case is not a confirmed case started by then")
@@ -264,6 +264,24 @@ def chain_graph(platform: Platform, request: Request, chain_id: str, at: date | 
         return graph
 
     return platform.run(read)
+
+
+def active_chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph]:
+    """Every active chain at `at`, newest first as `chains_at` orders them, read outwards from the
+    links within the lookback alone: the cost follows the active chains, not every case there is."""
+    confirmed = select(CaseRow.person_ref).where(CaseRow.status == CONFIRMED)
+    recent = select(ExposureRow.person_ref, ExposureRow.contact_ref).where(
+        ExposureRow.contact_ref.in_(confirmed),
+        ExposureRow.person_ref.in_(confirmed),
+        ExposureRow.date_to >= at - timedelta(days=lookback_days),
+        ExposureRow.date_from <= at,
+    )
+    people = {person for pair in session.execute(recent) for person in pair}
+    graphs = {graph.chain.id: graph for graph in chains_of(session, people, at, lookback_days).values()}
+    active = [graph for graph in graphs.values() if graph.chain.active]
+    active.sort(key=lambda graph: (-graph.chain.last_start.toordinal(), -graph.chain.first_start.toordinal(),
+                                   graph.chain.id))  # fmt: skip
+    return active
 
 
 def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph]:
@@ -296,10 +314,30 @@ def chains_in(session: Session, at: date, lookback_days: int) -> list[ChainGraph
     return chains_at(at, lookback_days, people.values(), links)
 
 
-def _component(session: Session, person: str, at: date) -> tuple[dict[str, ChainCase], list[Link]]:
-    """The cases (by person) and links of the chain holding `person`'s case at `at`, by breadth-first
+def chains_of(
+    session: Session, people: Collection[str], at: date, lookback_days: int
+) -> dict[str, ChainGraph]:
+    """The chain holding each of `people`'s case at `at`, by person (those with no confirmed case
+    started by then are left out), read outwards from them alone: the cost follows their chains' sizes,
+    not the country's."""
+    wanted = set(people)
+    cases, links = _component(session, wanted, at)
+    chains: dict[str, ChainGraph] = {}
+    by_case = {case.ref: person for person, case in cases.items()}
+    for graph in chains_at(at, lookback_days, cases.values(), links):
+        for node in graph.nodes:
+            person = by_case[node.case]
+            if person in wanted:
+                chains[person] = graph
+    return chains
+
+
+def _component(
+    session: Session, people: Collection[str], at: date
+) -> tuple[dict[str, ChainCase], list[Link]]:
+    """The cases (by person) and links of the chains holding `people`'s cases at `at`, by breadth-first
     search."""
-    cases = first_cases(session, at, [person])
+    cases = first_cases(session, at, people)
     checked = set(cases)
     frontier = list(cases)
     rows: dict[int, tuple[str, str, date, date, str]] = {}
@@ -323,16 +361,27 @@ def _component(session: Session, person: str, at: date) -> tuple[dict[str, Chain
 def _exposures_of(
     session: Session, people: Collection[str], at: date
 ) -> Iterator[Row[int, str, str, date, date, str]]:
-    """The exposures of `people` begun by `at`."""
+    """The exposures of `people` begun by `at` whose other end is a confirmed case: only those can be
+    links, and most exposures name someone who never becomes a case. An exposure between two of
+    `people` may come twice."""
+    columns = (
+        ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from,
+        ExposureRow.date_to, ExposureRow.setting,
+    )  # fmt: skip
+    ends = (
+        (ExposureRow.person_ref, ExposureRow.contact_ref),
+        (ExposureRow.contact_ref, ExposureRow.person_ref),
+    )
     for chunk in in_lists(people):
-        query = select(
-            ExposureRow.id, ExposureRow.person_ref, ExposureRow.contact_ref, ExposureRow.date_from,
-            ExposureRow.date_to, ExposureRow.setting,
-        ).where(
-            or_(ExposureRow.person_ref.in_(chunk), ExposureRow.contact_ref.in_(chunk)),
-            ExposureRow.date_from <= at,
-        )  # fmt: skip
-        yield from session.execute(query)
+        for mine, other in ends:
+            case = and_(CaseRow.person_ref == other, CaseRow.status == CONFIRMED)
+            query = (
+                select(*columns)
+                .join(CaseRow, case)
+                .where(mine.in_(chunk), ExposureRow.date_from <= at)
+                .distinct()
+            )
+            yield from session.execute(query)
 
 
 def first_cases(session: Session, at: date, people: Collection[str] | None) -> dict[str, ChainCase]:

@@ -234,7 +234,7 @@ def list_clusters(
             .limit(limit)
             .offset(offset)
         )
-        return total, [_alert(row) for row in rows]
+        return total, [alert_of(row) for row in rows]
 
     return platform.run(read)
 
@@ -275,12 +275,13 @@ def change_cluster_status(platform: Platform, request: Request, alert_id: int, s
             "investigate", "ok", purpose=access.purpose, request_id=request.request_id, detail=detail
         )
         defer(session, entry, now)
-        return _alert(row)
+        return alert_of(row)
 
     return platform.run(change)
 
 
-def _alert(row: ClusterAlertRow) -> ClusterAlert:
+def alert_of(row: ClusterAlertRow) -> ClusterAlert:
+    """An alert's row as epidemiologists see it."""
     return ClusterAlert(
         row.id, row.place_id, row.setting, row.first_date, row.last_date, row.cases, row.status,
         row.raised_at, row.updated_at, row.updated_by,

@@ -19,14 +19,12 @@ from sqlalchemy.orm import Session
 
 from serment.access import Platform, Request, guard
 from serment.audit import append
+from serment.people.areas import department_of
 from serment.store.tables import TracingTaskRow, TracingTeamRow, UserRow
 
 TRACER_ROLE = "tracer"
 ANY_REGION = "*"
 _REGION = re.compile(r"[0-9]{2,3}|2A|2B")
-_POSTAL_CODE = re.compile(r"[0-9]{5}")
-# Corsica's postal codes all start with 20: 200xx and 201xx are in Corse-du-Sud, the rest in Haute-Corse.
-_SOUTH_CORSICA_BELOW = 20200
 _TEAM_NAME_MAX = 128
 
 
@@ -58,16 +56,9 @@ class Team:
 
 
 def region_of(postal_code: str | None) -> str | None:
-    """The French département of a postal code: its first two digits, 2A or 2B in Corsica (20xxx),
-    its first three overseas (97x); None when there is no code or it is not a French one."""
-    code = (postal_code or "").replace(" ", "")
-    if not _POSTAL_CODE.fullmatch(code):
-        return None
-    if code.startswith("20"):
-        return "2A" if int(code) < _SOUTH_CORSICA_BELOW else "2B"
-    if code.startswith("97"):
-        return code[:3]
-    return code[:2]
+    """The French département of a postal code (see `people.areas.department_of`): the region a call is
+    routed by."""
+    return department_of(postal_code)
 
 
 def team_for(teams: Iterable[Team], region: str | None) -> Team | None:
