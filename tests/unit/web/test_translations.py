@@ -76,3 +76,21 @@ def test_the_extraction_finds_messages() -> None:
     # A broken extraction would make both tests above pass on nothing.
     found = {msgid for msgid, _where in _messages()}
     assert {"Sign in", "Password", "Clinician"} <= found
+
+
+def test_no_message_is_translated_two_ways_in_two_catalogues() -> None:
+    # The catalogues are merged into one: a msgid translated differently in two files would show
+    # whichever was read last.
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in catalogue_files("fr"):
+        with path.open("rb") as source:
+            for message in read_po(source, locale="fr"):
+                if not message.id or not message.string:
+                    continue
+                key = str(message.id)
+                text = str(message.string)
+                if key in seen and seen[key][0] != text:
+                    clashes.append((key, seen[key], (text, path.name)))
+                seen.setdefault(key, (text, path.name))
+    assert clashes == []
