@@ -32,7 +32,9 @@ TELL_EXPOSURE = "Tell them they were in contact with someone who has the infecti
 TELL_EXPOSURE_ON = (
     "Tell them they were in contact with someone who has the infection on %(date)s." + NEVER_WHO
 )
-TELL_EXPOSURE_IN = "Tell them they were in contact with someone who has the infection %(setting)s." + NEVER_WHO
+TELL_EXPOSURE_IN = (
+    "Tell them they were in contact with someone who has the infection %(setting)s." + NEVER_WHO
+)
 TELL_EXPOSURE_ON_IN = (
     "Tell them they were in contact with someone who has the infection on %(date)s %(setting)s." + NEVER_WHO
 )

@@ -51,7 +51,9 @@ def my_queue(
     if show not in SHOWS:
         raise TaskError(f"{show!r} is not a queue; the queues are {', '.join(SHOWS)}")
     kind = None if show == ALL_OPEN else TracingTaskRow.kind == show
-    return platform.run(lambda session: _worklist(platform, session, request, kind, limit, offset))
+    return platform.run(
+        lambda session: _worklist(platform, session, request, kind, limit=limit, offset=offset)
+    )
 
 
 def follow_ups(platform: Platform, request: Request, *, limit: int = 50, offset: int = 0) -> FollowUps:
@@ -61,7 +63,7 @@ def follow_ups(platform: Platform, request: Request, *, limit: int = 50, offset:
     of_today = (TracingTaskRow.kind == FOLLOW_UP) & (TracingTaskRow.day == today)
 
     def read(session: Session) -> FollowUps:
-        page = _worklist(platform, session, request, of_today, limit, offset)
+        page = _worklist(platform, session, request, of_today, limit=limit, offset=offset)
         done = select(func.count()).where(
             TracingTaskRow.tracer == request.actor.name, of_today, TracingTaskRow.closed_at.is_not(None)
         )
@@ -96,6 +98,7 @@ def _worklist(
     session: Session,
     request: Request,
     only: ColumnElement[bool] | None,
+    *,
     limit: int,
     offset: int,
 ) -> Worklist:
