@@ -49,7 +49,7 @@ SYMPTOM_LABELS = {
     "other": N_("Other symptom"),
 }
 PLACE_LABELS = {
-    "hospital": N_("In hospital"),
+    "hospital": N_("Isolated in hospital"),
     "facility": N_("In a supervised facility"),
     "home": N_("At home"),
     "self_monitoring": N_("Self-monitoring"),
