@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from serment import __version__
-from serment.access import OPERATOR, Platform, operator
+from serment.access import OPERATOR, Platform, Request, authorise, operator
 from serment.audit import AuditEntry, append
 from serment.backup import BackupError, BackupReport, RestoreReport, back_up, restore, shred_epochs
 from serment.clock import Clock, SystemClock
@@ -44,6 +45,8 @@ MARKER = ".serment"
 KEYS_DIR = "keys"
 # Where file imports spool their uploads, encrypted (serment/secrecy/spool.py), cleared at every start.
 UPLOADS_DIR = "uploads"
+# Where backups started from the administrator's pages go, under the data directory.
+BACKUPS_DIR = "backups"
 DATA_DIR_MODE = 0o700
 
 log = get_logger(__name__)
@@ -178,11 +181,14 @@ def announce_start(installation: Installation, request_id: str | None = None) ->
         append(session, entry, installation.clock.now())
 
 
-def rotate_keys(installation: Installation) -> RotationReport:
-    """Replace the key-encryption key, re-wrapping every key under the new one, and audit it."""
+def rotate_keys(installation: Installation, request: Request | None = None) -> RotationReport:
+    """Replace the key-encryption key, re-wrapping every key under the new one, and audit it: for
+    `request` (an administrator's, from the pages), or for the operator at the terminal."""
+    request = request or operator()
+    _allow(installation, request, "manage_keys")
     report = installation.keys.rotate()
     detail = {"from": report.old_version, "to": report.new_version, "rewrapped": report.rewrapped}
-    _audit_operator(installation, "key_rotation", detail)
+    _audit_operator(installation, "key_rotation", detail, request)
     return report
 
 
@@ -238,8 +244,15 @@ class DailyUpkeep(threading.Thread):
 SURVEILLANCE_OPERATOR = operator(role="epidemiologist", purpose="surveillance")
 
 
-def back_up_installation(installation: Installation, settings: Settings, directory: Path) -> BackupReport:
-    """Write an encrypted backup of the database and key store to `directory`, and audit it."""
+def back_up_installation(
+    installation: Installation, settings: Settings, directory: Path, request: Request | None = None
+) -> BackupReport:
+    """Write an encrypted backup of the database and key store to `directory`, and audit it with
+    where it went, its size and how long it took: for `request` (an administrator's, from the
+    pages), or for the operator at the terminal."""
+    request = request or operator()
+    _allow(installation, request, "backup")
+    started = time.monotonic()
     try:
         report = back_up(
             installation.data_dir, installation.database, installation.keys, directory,
@@ -247,8 +260,19 @@ def back_up_installation(installation: Installation, settings: Settings, directo
         )  # fmt: skip
     except BackupError as error:
         raise InstallationError(str(error)) from None
-    _audit_operator(installation, "backup", {"epoch_keys": report.epoch_keys})
+    detail: dict[str, str | int | bool | None] = {
+        "epoch_keys": report.epoch_keys, "directory": str(report.directory),
+        "database_bytes": report.database_bytes, "milliseconds": round((time.monotonic() - started) * 1000),
+    }  # fmt: skip
+    _audit_operator(installation, "backup", detail, request)
     return report
+
+
+def page_backup_directory(installation: Installation) -> Path:
+    """Where a backup started from the administrator's pages goes: a new directory under the data
+    directory's `backups`, named by the time it starts (copy it to another machine afterwards)."""
+    stamp = installation.clock.now().strftime("%Y%m%dT%H%M%S.%fZ")
+    return installation.data_dir / BACKUPS_DIR / stamp
 
 
 def restore_installation(settings: Settings, directory: Path, clock: Clock | None = None) -> RestoreReport:
@@ -278,12 +302,22 @@ def restore_installation(settings: Settings, directory: Path, clock: Clock | Non
     return report
 
 
+def _allow(installation: Installation, request: Request, action: str) -> None:
+    # The guard's checks for an act on no person; a refusal is audited by the transaction.
+    platform = installation.platform
+    platform.run(lambda session: authorise(platform, session, request, action, None))
+
+
 def _audit_operator(
-    installation: Installation, action: str, detail: Mapping[str, str | int | bool | None]
+    installation: Installation,
+    action: str,
+    detail: Mapping[str, str | int | bool | None],
+    request: Request | None = None,
 ) -> None:
+    request = request or operator()
     with installation.database.write() as session:
-        entry = AuditEntry(
-            actor=OPERATOR, role="admin", purpose="administration", action=action, outcome="ok", detail=detail
+        entry = request.actor.entry(
+            action, "ok", purpose="administration", request_id=request.request_id, detail=detail
         )
         append(session, entry, installation.clock.now())
 

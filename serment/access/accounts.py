@@ -80,15 +80,9 @@ def add_user(
     password: str | None = None,
 ) -> NewUser:
     """Create an account with the given password, or a random one."""
-    if not _NAME.fullmatch(name):
-        raise AccountError(
-            f"the account name {name!r} must be 2-64 lower-case letters, digits, dots, hyphens or "
-            "underscores, starting with a letter or digit"
-        )
-    if role not in ROLES:
-        raise AccountError(f"{role} is not a role; the roles are {', '.join(ROLES)}")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    problems = account_problems(name=name, role=role, password=password)
+    if problems:
+        raise AccountError(problems[0][1])
     password = password or secrets.token_urlsafe(15)
 
     def create(session: Session) -> NewUser:
@@ -114,6 +108,23 @@ def add_user(
         return NewUser(name, role, organisation, password)
 
     return platform.run(create)
+
+
+def account_problems(*, name: str, role: str, password: str | None) -> list[tuple[str, str]]:
+    """Every reason an account cannot be created as given, by field (name, role, password), so that
+    a form says them all at once; whether the name is taken is known only when creating it."""
+    problems = []
+    if not _NAME.fullmatch(name):
+        problems.append((
+            "name",
+            f"the account name {name!r} must be 2-64 lower-case letters, digits, dots, hyphens or "
+            "underscores, starting with a letter or digit",
+        ))  # fmt: skip
+    if role not in ROLES:
+        problems.append(("role", f"{role} is not a role; the roles are {', '.join(ROLES)}"))
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(("password", f"a password has at least {MIN_PASSWORD_LENGTH} characters"))
+    return problems
 
 
 def link_patient(platform: Platform, request: Request, *, name: str, person_ref: str) -> None:

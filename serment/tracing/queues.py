@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from serment.access import Access, Platform, Request, guard
 from serment.people import Address, open_for, open_person
 from serment.store.tables import PersonRow, TierRow, TracingTaskRow
-from serment.tracing.scripts import Plan, call_script
+from serment.tracing.scripts import Plan, Step, script_steps
 from serment.tracing.tasks import LOST, OPEN_STATUSES, STATUSES, TaskError, task_access
 
 OUTCOME_COLUMN = "outcome"
@@ -71,6 +71,8 @@ class TaskView:
     contact: Contact | None
     quarantine: Quarantine | None
     script: tuple[str, ...]
+    # The same steps with their blanks, for pages that show them in the reader's language.
+    steps: tuple[Step, ...]
     consent: bool | None
     outcome: Outcome | None
     closed_at: datetime | None
@@ -94,14 +96,16 @@ def list_tasks(
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         order = (TracingTaskRow.due_at, TracingTaskRow.priority.desc(), TracingTaskRow.id)
         tasks = session.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
-        return total, _views(platform, session, request, list(tasks))
+        return total, task_views(platform, session, request, list(tasks))
 
     return platform.run(read)
 
 
-def _views(
+def task_views(
     platform: Platform, session: Session, request: Request, tasks: list[TracingTaskRow]
 ) -> list[TaskView]:
+    """`tasks` as their tracer sees them, in the caller's transaction: each contact still assigned to
+    the caller by an open task is read through the guard (audited); the others show no contact."""
     refs = {task.person_ref for task in tasks}
     assigned = set(
         session.scalars(
@@ -145,7 +149,7 @@ def _views(
                 row.cleared,
             )
         plan = Plan(quarantine.place, quarantine.until, quarantine.tests_due) if quarantine else None
-        script = call_script(
+        steps = script_steps(
             task.kind,
             exposure_date=task.exposure_date,
             setting=task.setting,
@@ -158,7 +162,8 @@ def _views(
                 id=task.id, kind=task.kind, status=task.status, day=task.day, due_at=task.due_at,
                 priority=task.priority, attempts=task.attempts, tier=task.tier,
                 exposure_date=task.exposure_date, setting=task.setting, contact=contacts.get(task.person_ref),
-                quarantine=quarantine, script=script, consent=task.consent,
+                quarantine=quarantine, script=tuple(step.english() for step in steps), steps=steps,
+                consent=task.consent,
                 outcome=_outcome(platform, session, reader, task) if reader is not None else None,
                 closed_at=task.closed_at,
             )
