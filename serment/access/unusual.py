@@ -46,8 +46,9 @@ class UnusualPeriodInvalid(ValueError):
 
 @dataclass(frozen=True)
 class UserActivity:
-    """One user's accesses over the period. `people_read` counts the distinct people whose record
-    they opened, `explained` those their relationships account for."""
+    """One user's accesses over the period, in one role (an account the operator uses in several
+    roles has a row for each). `people_read` counts the distinct people whose record they opened,
+    `explained` those their relationships account for."""
 
     actor: str
     role: str | None
@@ -109,30 +110,37 @@ def _activities(
     is_read = and_(event.subject.is_not(None), event.action.in_(READ_ACTIONS), event.outcome == "allowed")
     # Relationships are checked once per (user, person) pair read, not once per event: a tracer opens
     # the same contact at every call.
+    # An event without a role (the operator's own) is grouped under "", so that rows join on equality.
+    role = func.coalesce(event.role, "")
     pairs = (
-        select(event.actor.label("actor"), event.subject.label("subject"))
+        select(event.actor.label("actor"), role.label("role"), event.subject.label("subject"))
         .where(in_period, is_read)
-        .group_by(event.actor, event.subject)
+        .group_by(event.actor, role, event.subject)
         .subquery()
     )
     explained_pair = case((_explained(pairs.c.actor, pairs.c.subject), 1), else_=0)
     reads = (
-        select(pairs.c.actor, func.count().label("people"), func.sum(explained_pair).label("explained"))
-        .group_by(pairs.c.actor)
+        select(
+            pairs.c.actor,
+            pairs.c.role,
+            func.count().label("people"),
+            func.sum(explained_pair).label("explained"),
+        )
+        .group_by(pairs.c.actor, pairs.c.role)
         .subquery()
     )
     at_work = _within(event.at, working_hours(first, last, zone))
     others = (
         select(
             event.actor.label("actor"),
-            func.max(event.role).label("role"),
+            role.label("role"),
             func.max(event.organisation).label("organisation"),
             func.sum(case((event.outcome == "refused", 1), else_=0)).label("refused"),
             func.sum(case((and_(event.subject.is_not(None), ~at_work), 1), else_=0)).label("off_hours"),
             func.sum(case((event.action == "login_failed", 1), else_=0)).label("failed_logins"),
         )
         .where(in_period)
-        .group_by(event.actor)
+        .group_by(event.actor, role)
         .subquery()
     )
     people = func.coalesce(reads.c.people, 0)
@@ -142,15 +150,15 @@ def _activities(
             others.c.actor, others.c.role, others.c.organisation, people, explained, others.c.refused,
             others.c.off_hours, others.c.failed_logins,
         )
-        .outerjoin(reads, reads.c.actor == others.c.actor)
+        .outerjoin(reads, and_(reads.c.actor == others.c.actor, reads.c.role == others.c.role))
         .order_by(
             (people - explained).desc(), others.c.refused.desc(), others.c.off_hours.desc(),
-            others.c.failed_logins.desc(), others.c.actor,
+            others.c.failed_logins.desc(), others.c.actor, others.c.role,
         )
         .limit(limit)
         .offset(offset)
     )  # fmt: skip
-    return [UserActivity(*row) for row in session.execute(statement)]
+    return [UserActivity(actor, role or None, *counts) for actor, role, *counts in session.execute(statement)]
 
 
 def _explained(actor: SQLColumnExpression[str], subject: SQLColumnExpression[str]) -> ColumnElement[bool]:

@@ -84,7 +84,11 @@ CHANNEL_LABELS = {
 # The channels through which an opposition reaches the data-protection officer, who registers it.
 OFFICER_CHANNELS = ("mail", "phone", "in_person")
 
+# Roles the log holds beyond the policy's (whose labels are the pages' `role_labels`).
+ROLE_LABELS = {"service": N_("Platform service"), "unknown": N_("Unknown account")}
+
 LABELS = {
+    "roles": ROLE_LABELS,
     "purposes": PURPOSE_LABELS,
     "purpose_meanings": PURPOSE_MEANINGS,
     "actions": ACTION_LABELS,
