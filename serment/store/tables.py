@@ -158,7 +158,7 @@ class AuditEventRow(Base):
     __tablename__ = "audit_events"
     # The platform's own operations (key rotations, purges, backups), newest first, for the
     # administrator's pages: a partial index, so that the accesses to people cost it nothing.
-    # The data-protection officer searches by action and by purpose, newest first (migration 0009).
+    # The data-protection officer searches by action and by purpose, newest first (migration 0012).
     __table_args__ = (
         Index(
             "ix_audit_events_administration", "action", "seq",
