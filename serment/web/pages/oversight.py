@@ -43,7 +43,7 @@ ACTION_LABELS = {
     "read": N_("Read the identity"),
     "update": N_("Changed the record"),
     "merge": N_("Reviewed duplicates"),
-    "report": N_("Reported"),
+    "report": N_("Reported a case, a result or a contact"),
     "erase": N_("Erased"),
     "list": N_("Listed"),
     "investigate": N_("Investigated a cluster"),

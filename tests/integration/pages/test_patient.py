@@ -44,7 +44,7 @@ async def test_a_patient_reads_their_record_in_plain_words_and_the_read_is_audit
     assert "Laboratoire Part-Dieu" in shown
     assert "Confirmé" in shown
     assert "vous êtes un cas" in shown
-    assert "Isolez-vous à domicile du 27 février 2026 au 6 mars 2026 inclus." in shown
+    assert "Isolez-vous au domicile du 27 février 2026 au 6 mars 2026 inclus." in shown
     for other in (ANNE, BRUNO):
         assert other.family_name not in page.text, "the contacts the patient named are not shown by name"
     with installation.database.read() as session:
