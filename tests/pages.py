@@ -43,8 +43,9 @@ class Browser:
         form_of: str | None = None,
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
-        """POST a form the way the page `form_of` (default: `path`) would, with that page's CSRF token."""
-        page = await self.get(form_of or path)
+        """POST a form the way the page `form_of` (default: `path`) would, with that page's CSRF token
+        (following redirects to it, as a browser would: home leads each role to its first page)."""
+        page = await self.http.get(form_of or path, headers=HTML, follow_redirects=True)
         fields = {**data, "csrf": csrf_of(page.text)}
         return await self.http.post(path, data=fields, files=files, headers=HTML)
 

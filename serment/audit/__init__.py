@@ -1,5 +1,5 @@
-"""Audit: the hash-chained log of every guarded access and security event, its verification and
-export, the purge of its oldest part, and a person's access history.
+"""Audit: the hash-chained log of every guarded access and security event, its verification,
+export and search, the purge of its oldest part, and a person's access history.
 
 Callers record an `AuditEntry` with `append` inside the transaction of the action it audits, at a
 time taken from the injected clock. `verify` names the first changed, deleted or reordered event;
@@ -18,12 +18,15 @@ from serment.audit.chain import (
 )
 from serment.audit.events import AuditEntry, AuditEvent, Outcome, event_hash
 from serment.audit.history import AccessRecord, history
+from serment.audit.search import AuditQuery, LoggedEvent, newest, search
 
 __all__ = [
     "GENESIS",
     "AccessRecord",
     "AuditEntry",
     "AuditEvent",
+    "AuditQuery",
+    "LoggedEvent",
     "Outcome",
     "Verification",
     "append",
@@ -31,7 +34,9 @@ __all__ = [
     "event_hash",
     "export",
     "history",
+    "newest",
     "purge_before",
+    "search",
     "verify",
     "write_deferred",
 ]

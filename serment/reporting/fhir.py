@@ -42,6 +42,12 @@ from serment.reporting.fhir_mapping import (
     result_input,
     validate,
 )
+from serment.reporting.fhir_resources import (
+    condition_resource,
+    observation_resource,
+    patient_resource,
+    related_person_resource,
+)
 from serment.reporting.minimisation import (
     case_fields,
     exposure_fields,
@@ -268,6 +274,26 @@ def export_person(platform: Platform, request: Request, ref: str) -> PersonExpor
         )
 
     return platform.run(read)
+
+
+def everything_bundle(export: PersonExport) -> dict[str, Any]:
+    """The person's export as FHIR R4 JSON: a searchset Bundle of their Patient, Observations,
+    Conditions and the contacts they named (without the contacts' identities), for
+    `Patient/{ref}/$everything` and the patient's download."""
+    ref = export.record.ref
+    resources = [patient_resource(ref, export.record.details)]
+    resources += [observation_resource(rid, ref, result) for rid, result in export.results]
+    resources += [condition_resource(cid, ref, case) for cid, case in export.cases]
+    resources += [related_person_resource(eid, ref, exposure, None) for eid, exposure in export.contacts]
+    entries = [
+        {
+            "fullUrl": f"{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+            "search": {"mode": "match" if number == 0 else "include"},
+        }
+        for number, resource in enumerate(resources)
+    ]
+    return {"resourceType": "Bundle", "type": "searchset", "total": 1, "entry": entries}
 
 
 def _map(kind: str, resource: dict[str, Any], today: date, where: str) -> Any:

@@ -152,4 +152,4 @@ def test_an_unreachable_database_is_named_without_its_password() -> None:
 
 
 def test_head_revision_is_the_newest_migration() -> None:
-    assert head_revision() == "0011"
+    assert head_revision() == "0012"

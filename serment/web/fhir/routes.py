@@ -17,6 +17,7 @@ from serment import __version__
 from serment.people import read_person, register_person
 from serment.reporting.fhir import (
     add_contact_for,
+    everything_bundle,
     export_person,
     plan_bundle,
     report_case_for,
@@ -80,20 +81,7 @@ def get_patient(ref: Id, caller: Caller, installation: CurrentInstallation) -> F
 def get_everything(ref: Id, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """The patient's own export (role patient, purpose self): Patient, Observations, Conditions and
     the contacts they named, as a searchset Bundle."""
-    export = export_person(installation.platform, caller, ref)
-    resources = [patient_resource(ref, export.record.details)]
-    resources += [observation_resource(rid, ref, result) for rid, result in export.results]
-    resources += [condition_resource(cid, ref, case) for cid, case in export.cases]
-    resources += [related_person_resource(eid, ref, exposure, None) for eid, exposure in export.contacts]
-    entries = [
-        {
-            "fullUrl": f"{resource['resourceType']}/{resource['id']}",
-            "resource": resource,
-            "search": {"mode": "match" if number == 0 else "include"},
-        }
-        for number, resource in enumerate(resources)
-    ]
-    return FhirResponse({"resourceType": "Bundle", "type": "searchset", "total": 1, "entry": entries})
+    return FhirResponse(everything_bundle(export_person(installation.platform, caller, ref)))
 
 
 @router.post("/Observation", status_code=HTTPStatus.CREATED, summary="Report a SARS-CoV-2 result")

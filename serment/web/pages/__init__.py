@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serment.web.pages import account, admin, clinic, epi, lab, tracer
+from serment.web.pages import account, admin, clinic, dpo, epi, lab, patient, tracer
 from serment.web.pages.errors import install_page_errors
 
 # Every part of the interface, in the order its routes are matched.
-PARTS = (account, clinic, lab, epi, tracer, admin)
+PARTS = (account, clinic, lab, epi, tracer, admin, dpo, patient)
 
 
 def pages_router() -> APIRouter:
