@@ -31,7 +31,7 @@ from serment.people import OppositionError, register_opposition, withdraw_opposi
 from serment.people.opposition_requests import STATES, list_opposition_requests
 from serment.policy import PURPOSES
 from serment.web.pages import nav
-from serment.web.pages.i18n import N_
+from serment.web.pages.i18n import N_, gettext_for
 from serment.web.pages.oversight import (
     CHANNEL_LABELS,
     LABELS,
@@ -43,7 +43,6 @@ from serment.web.pages.oversight import (
     offset_of,
     options,
     page_number,
-    translator,
 )
 from serment.web.pages.templating import render
 from serment.web.pages.viewer import CurrentViewer, Pages, installation_of
@@ -132,7 +131,7 @@ def audit_page(
     """The audit log searched by actor, person ref, purpose, action, outcome and dates, newest first.
     Its pages hold still while the log grows: they show the events up to the newest of the first
     page (`upto`), whose own search is one more event."""
-    gettext = translator(request)
+    gettext = gettext_for(request)
     values = {
         "actor": actor.strip(), "person": person.strip(), "purpose": purpose, "action": action.strip(),
         "outcome": outcome, "from": since.strip(), "to": until.strip(),
@@ -213,7 +212,7 @@ def register_for_someone(
     channel: FormText = "",
 ) -> Response:
     """Register the opposition a person sent by letter, by telephone or in person."""
-    gettext = translator(request)
+    gettext = gettext_for(request)
     platform = installation_of(request).platform
     form = {"person": person.strip(), "purpose": purpose, "channel": channel}
     errors: Errors = {}
@@ -240,7 +239,7 @@ def withdraw_for_someone(
     request: Request, viewer: CurrentViewer, person: FormText = "", purpose: FormText = ""
 ) -> Response:
     """Withdraw a person's opposition at their request."""
-    gettext = translator(request)
+    gettext = gettext_for(request)
     platform = installation_of(request).platform
     errors: Errors = {}
     if not REF.fullmatch(person):
@@ -278,7 +277,7 @@ def _oppositions(
     done: str = "",
     status: int = 200,
 ) -> Response:
-    gettext = translator(request)
+    gettext = gettext_for(request)
     filter_errors: Errors = {}
     if filters["ref"] and not REF.fullmatch(filters["ref"]):
         filter_errors["ref"] = gettext(BAD_REF)
@@ -312,7 +311,7 @@ def unusual_page(
     request: Request, viewer: CurrentViewer, since: FromDay = "", until: ToDay = "", page: Text = "1"
 ) -> Response:
     """Each user's accesses over a period against what their work explains, most unusual first."""
-    gettext = translator(request)
+    gettext = gettext_for(request)
     platform = installation_of(request).platform
     zone = _zone(request)
     today = platform.clock.now().astimezone(ZoneInfo(zone)).date()

@@ -9,6 +9,7 @@ starts: there is nothing to compile and no binary file in the repository.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -52,6 +53,11 @@ def translations(locale: str) -> NullTranslations:
         else:
             merged = part
     return merged
+
+
+def gettext_for(request: Request) -> Callable[[str], str]:
+    """The reader's gettext, for messages composed in Python (form errors, services' sentences)."""
+    return translations(negotiate(request)).gettext
 
 
 def negotiate(request: Request) -> str:

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlencode
 
-from starlette.requests import Request
-
-from serment.web.pages.i18n import N_, negotiate, translations
+from serment.web.pages.i18n import N_
 
 # Rows per page of every list; one more is asked for, to know whether a next page exists.
 PAGE_SIZE = 50
@@ -112,11 +110,6 @@ def link(path: str, **query: str) -> str:
     """`path` with the query parameters that have a value, for pagers and redirects."""
     given = {name: value for name, value in query.items() if value}
     return f"{path}?{urlencode(given)}" if given else path
-
-
-def translator(request: Request) -> Callable[[str], str]:
-    """The reader's gettext, for messages composed in Python (form errors)."""
-    return translations(negotiate(request)).gettext
 
 
 def options(

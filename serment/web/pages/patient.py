@@ -17,7 +17,7 @@ from serment.people import OppositionError, list_oppositions, register_oppositio
 from serment.reporting.fhir import everything_bundle, export_person
 from serment.tracing.own_records import own_record
 from serment.web.pages import nav
-from serment.web.pages.i18n import N_
+from serment.web.pages.i18n import N_, gettext_for
 from serment.web.pages.oversight import (
     LABELS,
     PAGE_SIZE,
@@ -26,7 +26,6 @@ from serment.web.pages.oversight import (
     offset_of,
     options,
     page_number,
-    translator,
 )
 from serment.web.pages.templating import render
 from serment.web.pages.viewer import CurrentViewer, Pages, Viewer, installation_of
@@ -129,7 +128,7 @@ def oppose(
         return _unlinked(request)
     platform = installation_of(request).platform
     if purpose not in platform.policy.opposable_purposes():
-        errors = {"purpose": translator(request)(PICK_PURPOSE)}
+        errors = {"purpose": gettext_for(request)(PICK_PURPOSE)}
         return _oppositions(request, viewer, ref, purpose=purpose, errors=errors, status=422)
     _, created = register_opposition(platform, viewer.request(), ref, purpose, "web")
     return RedirectResponse(link("/me/oppositions", done="registered" if created else "already"), 303)
@@ -144,7 +143,7 @@ def withdraw(request: Request, viewer: CurrentViewer, purpose: str) -> Response:
     try:
         withdraw_opposition(installation_of(request).platform, viewer.request(), ref, purpose[:32])
     except OppositionError:
-        errors = {"withdraw": translator(request)(NOTHING_TO_WITHDRAW)}
+        errors = {"withdraw": gettext_for(request)(NOTHING_TO_WITHDRAW)}
         return _oppositions(request, viewer, ref, purpose="", errors=errors, status=422)
     return RedirectResponse(link("/me/oppositions", done="withdrawn"), status_code=303)
 
@@ -159,7 +158,7 @@ def _oppositions(
     done: str = "",
     status: int = 200,
 ) -> Response:
-    gettext = translator(request)
+    gettext = gettext_for(request)
     platform = installation_of(request).platform
     mine = list_oppositions(platform, viewer.request(), ref)
     active = {item.purpose for item in mine if item.withdrawn_at is None}

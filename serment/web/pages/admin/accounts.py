@@ -24,7 +24,7 @@ from serment.access.administration import (
     unlock_account,
 )
 from serment.web.pages.admin.wording import explain
-from serment.web.pages.i18n import N_, negotiate, translations
+from serment.web.pages.i18n import N_, gettext_for
 from serment.web.pages.templating import render
 from serment.web.pages.viewer import CurrentViewer, Pages, Viewer, installation_of
 
@@ -194,7 +194,7 @@ def _notice(done: str | None, name: str | None) -> tuple[str, str] | None:
 
 def _placed(request: Request, problems: list[tuple[str, str]], *, default: str) -> dict[str, str]:
     """Each problem in the reader's language at its field (the first one of each field)."""
-    gettext = _gettext(request)
+    gettext = gettext_for(request)
     errors: dict[str, str] = {}
     for field, message in problems:
         said = explain(message, gettext)
@@ -206,8 +206,4 @@ def _attempt(request: Request, change: Callable[[], None]) -> None:
     try:
         change()
     except (AccountError, AdministrationError) as error:
-        raise HTTPException(409, explain(str(error), _gettext(request)).text) from None
-
-
-def _gettext(request: Request) -> Callable[[str], str]:
-    return translations(negotiate(request)).gettext
+        raise HTTPException(409, explain(str(error), gettext_for(request)).text) from None

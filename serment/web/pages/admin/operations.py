@@ -20,7 +20,7 @@ from serment.installation import (
 from serment.people.epochs import key_status
 from serment.settings import Settings
 from serment.web.pages.admin.wording import CATEGORY_LABELS, OPERATION_LABELS, STORE_LABELS, explain
-from serment.web.pages.i18n import N_, negotiate, translations
+from serment.web.pages.i18n import N_, gettext_for
 from serment.web.pages.templating import render
 from serment.web.pages.viewer import CurrentViewer, Pages, Viewer, installation_of
 
@@ -77,7 +77,7 @@ def back_up(request: Request, viewer: CurrentViewer) -> Response:
     try:
         back_up_installation(installation, settings, page_backup_directory(installation), viewer.request())
     except InstallationError as error:
-        said = explain(str(error), translations(negotiate(request)).gettext)
+        said = explain(str(error), gettext_for(request))
         return _backups_page(request, viewer, failure=said.text, status=500)
     return RedirectResponse(f"{BACKUPS}?done=1", status_code=303)
 
