@@ -51,6 +51,14 @@ def create_app(settings: Settings, *, installation: Installation | None = None) 
     install_problem_handlers(app)
     install_outcome_handlers(app)
     install_page_errors(app)
+    include_routes(app)
+    app.add_middleware(Edge)
+    return app
+
+
+def include_routes(app: FastAPI) -> None:
+    """Every route of Serment, added to `app`: the API, FHIR, the pages and their assets. Also what
+    `make docs` renders docs/authorization.md from, so that the document lists exactly what is served."""
     app.include_router(health.router)
     app.include_router(api.api_router())
     app.include_router(docs.router)
@@ -58,5 +66,3 @@ def create_app(settings: Settings, *, installation: Installation | None = None) 
     app.include_router(pages_router())
     app.mount(docs.SWAGGER_UI_URL, StaticFiles(directory=docs.swagger_ui_assets()), name="swagger-ui")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(Edge)
-    return app

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from serment.installation import check_health
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import PUBLIC
 
 router = APIRouter(tags=["health"])
 
@@ -34,6 +35,7 @@ class HealthReport(BaseModel):
 
 @router.get(
     "/health",
+    openapi_extra=PUBLIC,
     response_model=HealthReport,
     responses={
         HTTPStatus.SERVICE_UNAVAILABLE.value: {

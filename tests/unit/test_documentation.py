@@ -30,13 +30,12 @@ def test_policy_md_is_the_presets_as_they_are() -> None:
     )
 
 
-def test_pages_md_lists_every_page_with_the_roles_that_may_open_it() -> None:
-    current = (REPOSITORY / "docs" / "pages.md").read_text(encoding="utf-8")
-    module = _render_docs_module()
-    assert module.PAGES_BEGIN in current
+def test_authorization_md_lists_every_route_and_page_with_who_may_call_it() -> None:
+    current = (REPOSITORY / "docs" / "authorization.md").read_text(encoding="utf-8")
     assert "`GET /sign-in`" in current
-    assert current == module.rendered_pages(current), (
-        "docs/pages.md is out of date with the pages' declarations: run `make docs`"
+    assert "`GET /api/v1/people/{ref}`" in current
+    assert current == _render_docs_module().rendered_authorization(), (
+        "docs/authorization.md is out of date with the routes' declarations or the policies: run `make docs`"
     )
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from serment import __version__
 from serment.web.api import audit, chains, duplicates, imports, people, reports, tasks, tiers
+from serment.web.grants import PUBLIC
 from serment.web.problems import PROBLEM_RESPONSES
 
 API_PREFIX = "/api/v1"
@@ -33,7 +34,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     router.add_api_route(
         "", api_index, methods=["GET"], response_model=ApiIndex, tags=["api"],
-        summary="This API and where it is described",
+        summary="This API and where it is described", openapi_extra=PUBLIC,
     )  # fmt: skip
     # Before people: its /people/{ref} would take /people/duplicates and answer 422.
     router.include_router(duplicates.router)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from serment.access.oversight import verify_audit
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -23,7 +24,12 @@ class VerificationOut(BaseModel):
     summary: str
 
 
-@router.get("/verify", response_model=VerificationOut, summary="Verify the audit chain")
+@router.get(
+    "/verify",
+    openapi_extra=granted("audit", on_person=False),
+    response_model=VerificationOut,
+    summary="Verify the audit chain",
+)
 def get_verification(caller: Caller, installation: CurrentInstallation) -> VerificationOut:
     """Walks the whole hash chain; names the first broken event if any."""
     result = verify_audit(installation.platform, caller)

@@ -13,6 +13,7 @@ from serment.tracing.chains import Chain, ChainGraph, chain_graph, list_chains
 from serment.tracing.clusters import ClusterAlert, change_cluster_status, list_clusters
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 
 router = APIRouter(prefix="/tracing", tags=["tracing"])
 ChainId = Annotated[
@@ -109,7 +110,12 @@ class ClusterStatusIn(BaseModel):
     status: Literal["investigating", "closed"]
 
 
-@router.get("/chains", response_model=ChainsOut, summary="Transmission chains at a date")
+@router.get(
+    "/chains",
+    openapi_extra=granted("list", on_person=False),
+    response_model=ChainsOut,
+    summary="Transmission chains at a date",
+)
 def get_chains(
     *,
     caller: Caller,
@@ -128,7 +134,12 @@ def get_chains(
     return ChainsOut(at=page.at, total=page.total, items=[_chain_out(chain) for chain in page.items])
 
 
-@router.get("/chains/{chain}/graph", response_model=ChainGraphOut, summary="A chain's cases and exposures")
+@router.get(
+    "/chains/{chain}/graph",
+    openapi_extra=granted("list", on_person=False),
+    response_model=ChainGraphOut,
+    summary="A chain's cases and exposures",
+)
 def get_chain_graph(
     chain: ChainId, caller: Caller, installation: CurrentInstallation, at: At = None
 ) -> ChainGraphOut:
@@ -138,7 +149,12 @@ def get_chain_graph(
     return _graph_out(chain_graph(installation.platform, caller, chain, at=at))
 
 
-@router.get("/clusters", response_model=ClustersOut, summary="Cluster alerts")
+@router.get(
+    "/clusters",
+    openapi_extra=granted("list", on_person=False),
+    response_model=ClustersOut,
+    summary="Cluster alerts",
+)
 def get_clusters(
     *,
     caller: Caller,
@@ -152,7 +168,12 @@ def get_clusters(
     return ClustersOut(total=total, items=[_cluster_out(alert) for alert in alerts])
 
 
-@router.patch("/clusters/{alert}", response_model=ClusterOut, summary="Investigate or close a cluster alert")
+@router.patch(
+    "/clusters/{alert}",
+    openapi_extra=granted("investigate", on_person=False),
+    response_model=ClusterOut,
+    summary="Investigate or close a cluster alert",
+)
 def patch_cluster(
     alert: AlertId, body: ClusterStatusIn, caller: Caller, installation: CurrentInstallation
 ) -> ClusterOut:

@@ -21,6 +21,7 @@ from serment.people.duplicates import (
 from serment.web.api.people import PersonOut, person_out
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 
 router = APIRouter(prefix="/people", tags=["duplicates"])
 PairId = Annotated[int, Path(ge=1, le=2**62, description="A pair's id, as the queue lists it.")]
@@ -76,7 +77,12 @@ class DecisionOut(BaseModel):
     decided_by: str | None
 
 
-@router.get("/duplicates", response_model=PairsOut, summary="The review queue of possible duplicates")
+@router.get(
+    "/duplicates",
+    openapi_extra=granted("merge", on_person=False),
+    response_model=PairsOut,
+    summary="The review queue of possible duplicates",
+)
 def get_duplicates(
     caller: Caller,
     installation: CurrentInstallation,
@@ -88,7 +94,12 @@ def get_duplicates(
     return PairsOut(total=total, items=[_pair_out(pair) for pair in pairs])
 
 
-@router.post("/duplicates/{pair}/merge", response_model=MergeOut, summary="Merge a pair into one person")
+@router.post(
+    "/duplicates/{pair}/merge",
+    openapi_extra=granted("merge", on_person=False),
+    response_model=MergeOut,
+    summary="Merge a pair into one person",
+)
 def post_merge(pair: PairId, body: MergeIn, caller: Caller, installation: CurrentInstallation) -> MergeOut:
     """The other person's results, cases, exposures, oppositions and patient account move to the one
     kept; 409 if the pair was already decided, 422 if `keep` is not one of the pair."""
@@ -96,14 +107,22 @@ def post_merge(pair: PairId, body: MergeIn, caller: Caller, installation: Curren
 
 
 @router.post(
-    "/duplicates/{pair}/not-duplicate", response_model=DecisionOut, summary="Declare a pair two people"
+    "/duplicates/{pair}/not-duplicate",
+    openapi_extra=granted("merge", on_person=False),
+    response_model=DecisionOut,
+    summary="Declare a pair two people",
 )
 def post_not_duplicate(pair: PairId, caller: Caller, installation: CurrentInstallation) -> DecisionOut:
     """The pair is closed and never proposed again; 409 if it was already decided."""
     return _decision_out(declare_distinct(installation.platform, caller, pair))
 
 
-@router.post("/merges/{merge}/undo", response_model=MergeOut, summary="Undo a merge")
+@router.post(
+    "/merges/{merge}/undo",
+    openapi_extra=granted("merge", on_person=False),
+    response_model=MergeOut,
+    summary="Undo a merge",
+)
 def post_undo(merge: MergeId, caller: Caller, installation: CurrentInstallation) -> MergeOut:
     """Moves back exactly what the merge moved; the pair stays closed (undone). 409 if already undone."""
     return _merge_out(undo_merge(installation.platform, caller, merge))

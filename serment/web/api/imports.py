@@ -24,6 +24,7 @@ from serment.reporting import (
 from serment.secrecy import Spool
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 from serment.web.problems import PROBLEM_MEDIA_TYPE, problem_response
 from serment.web.request_id import current_request_id
 
@@ -80,7 +81,7 @@ class AlreadyImportedOut(BaseModel):
         200: {"description": "This file was imported before; nothing was stored"},
         415: {"description": "Not text/csv nor XLSX"},
     },
-    openapi_extra={"requestBody": _FILE_BODY},
+    openapi_extra={"requestBody": _FILE_BODY, **granted("report", requires=("register",), on_person=False)},
 )
 async def post_import(
     request: Request,

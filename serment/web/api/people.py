@@ -25,6 +25,7 @@ from serment.people import (
 )
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 
 router = APIRouter(prefix="/people", tags=["people"])
 Ref = Annotated[
@@ -153,6 +154,7 @@ class AccessesOut(BaseModel):
 
 @router.post(
     "",
+    openapi_extra=granted("register", on_person=False),
     response_model=RegisteredOut,
     status_code=HTTPStatus.CREATED,
     responses={HTTPStatus.OK.value: {"model": RegisteredOut, "description": "Already registered."}},
@@ -170,13 +172,20 @@ def post_person(
     return RegisteredOut(ref=registered.ref, created=registered.created, strength=registered.strength)
 
 
-@router.get("/{ref}", response_model=PersonOut, summary="Read a person's identity")
+@router.get(
+    "/{ref}", openapi_extra=granted("read"), response_model=PersonOut, summary="Read a person's identity"
+)
 def get_person(ref: Ref, caller: Caller, installation: CurrentInstallation) -> PersonOut:
     """The identity, when the guard allows the caller's role and purpose; 403 with the reason if not."""
     return person_out(read_person(installation.platform, caller, ref))
 
 
-@router.patch("/{ref}", response_model=PersonOut, summary="Change a person's identity or contact details")
+@router.patch(
+    "/{ref}",
+    openapi_extra=granted("update"),
+    response_model=PersonOut,
+    summary="Change a person's identity or contact details",
+)
 def patch_person(ref: Ref, body: PersonPatch, caller: Caller, installation: CurrentInstallation) -> PersonOut:
     """Only the fields sent change; 409 if the new identity is another registered person's."""
     changes: dict[str, str | Address | None] = {}
@@ -186,7 +195,12 @@ def patch_person(ref: Ref, body: PersonPatch, caller: Caller, installation: Curr
     return person_out(update_person(installation.platform, caller, ref, changes))
 
 
-@router.delete("/{ref}", status_code=HTTPStatus.NO_CONTENT, summary="Erase a person's identity")
+@router.delete(
+    "/{ref}",
+    openapi_extra=granted("erase"),
+    status_code=HTTPStatus.NO_CONTENT,
+    summary="Erase a person's identity",
+)
 def delete_person(ref: Ref, caller: Caller, installation: CurrentInstallation) -> Response:
     """Erases the identity and pseudonyms where the policy allows it; the ref remains, empty."""
     erase_person(installation.platform, caller, ref)
@@ -215,6 +229,7 @@ def person_out(record: PersonRecord) -> PersonOut:
 
 @router.post(
     "/{ref}/oppositions",
+    openapi_extra=granted("oppose"),
     response_model=OppositionOut,
     status_code=HTTPStatus.CREATED,
     responses={HTTPStatus.OK.value: {"model": OppositionOut, "description": "Already registered."}},
@@ -230,7 +245,12 @@ def post_opposition(
     return OppositionOut(**opposition.__dict__)
 
 
-@router.get("/{ref}/oppositions", response_model=list[OppositionOut], summary="List the person's oppositions")
+@router.get(
+    "/{ref}/oppositions",
+    openapi_extra=granted("oppose"),
+    response_model=list[OppositionOut],
+    summary="List the person's oppositions",
+)
 def get_oppositions(ref: Ref, caller: Caller, installation: CurrentInstallation) -> list[OppositionOut]:
     """Active and withdrawn oppositions, oldest first."""
     return [OppositionOut(**item.__dict__) for item in list_oppositions(installation.platform, caller, ref)]
@@ -245,6 +265,7 @@ class OppositionWithdrawal(BaseModel):
 
 @router.delete(
     "/{ref}/oppositions",
+    openapi_extra=granted("oppose"),
     response_model=OppositionOut,
     summary="Withdraw the person's opposition (purpose in the body or the query)",
 )
@@ -265,7 +286,10 @@ def delete_opposition_of(
 
 
 @router.delete(
-    "/{ref}/oppositions/{purpose}", response_model=OppositionOut, summary="Withdraw the person's opposition"
+    "/{ref}/oppositions/{purpose}",
+    openapi_extra=granted("oppose"),
+    response_model=OppositionOut,
+    summary="Withdraw the person's opposition",
 )
 def delete_opposition(
     ref: Ref,
@@ -277,7 +301,12 @@ def delete_opposition(
     return OppositionOut(**withdraw_opposition(installation.platform, caller, ref, purpose).__dict__)
 
 
-@router.get("/{ref}/accesses", response_model=AccessesOut, summary="Who accessed the person's record")
+@router.get(
+    "/{ref}/accesses",
+    openapi_extra=granted("history"),
+    response_model=AccessesOut,
+    summary="Who accessed the person's record",
+)
 def get_accesses(
     ref: Ref,
     caller: Caller,

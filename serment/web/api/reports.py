@@ -28,6 +28,7 @@ from serment.secrecy import IdentityError, IdentityErrors
 from serment.web.api.people import PersonIn, Ref, person_details_of
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 
 router = APIRouter(tags=["reporting"])
 Status = Literal["suspected", "probable", "confirmed"]
@@ -181,7 +182,13 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/reports", response_model=ReceiptOut, status_code=HTTPStatus.CREATED, summary="Report a case")
+@router.post(
+    "/reports",
+    openapi_extra=granted("report", requires=("register",)),
+    response_model=ReceiptOut,
+    status_code=HTTPStatus.CREATED,
+    summary="Report a case",
+)
 def post_report(
     body: ReportIn,
     caller: Caller,
@@ -207,6 +214,7 @@ def post_report(
 
 @router.post(
     "/results",
+    openapi_extra=granted("report", requires=("register",)),
     response_model=list[LabResultOut],
     status_code=HTTPStatus.CREATED,
     summary="Report test results",
@@ -226,6 +234,7 @@ def post_results(
 
 @router.post(
     "/people/{ref}/contacts",
+    openapi_extra=granted("report", requires=("register",)),
     response_model=ContactsOut,
     status_code=HTTPStatus.CREATED,
     summary="Add contacts of a person",
@@ -241,7 +250,12 @@ def post_contacts(
     return ContactsOut(contacts=list(add_contacts(installation.platform, caller, ref, contacts)))
 
 
-@router.get("/cases", response_model=CasesOut, summary="List cases (pseudonymous)")
+@router.get(
+    "/cases",
+    openapi_extra=granted("list", on_person=False),
+    response_model=CasesOut,
+    summary="List cases (pseudonymous)",
+)
 def get_cases(
     *,
     caller: Caller,

@@ -17,6 +17,7 @@ from serment.web.api.people import AddressIn
 from serment.web.api.reports import ContactIn, people_details
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 
 router = APIRouter(prefix="/tracing", tags=["tracing"])
 T = TypeVar("T")
@@ -117,7 +118,12 @@ class OutcomeReceiptOut(BaseModel):
     contacts: list[str]
 
 
-@router.get("/tasks", response_model=TasksOut, summary="The caller's own tracing tasks")
+@router.get(
+    "/tasks",
+    openapi_extra=granted("read", on_person=False, assigned_only=True),
+    response_model=TasksOut,
+    summary="The caller's own tracing tasks",
+)
 def get_tasks(
     caller: Caller,
     installation: CurrentInstallation,
@@ -135,7 +141,10 @@ def get_tasks(
 
 
 @router.post(
-    "/tasks/{task}/outcome", response_model=OutcomeReceiptOut, summary="Record the outcome of a call"
+    "/tasks/{task}/outcome",
+    openapi_extra=granted("update", on_person=False, assigned_only=True),
+    response_model=OutcomeReceiptOut,
+    summary="Record the outcome of a call",
 )
 def post_outcome(
     task: TaskId, body: OutcomeIn, caller: Caller, installation: CurrentInstallation

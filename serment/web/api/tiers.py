@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from serment.tracing.tier_lists import TierItem, list_tiers, tiers_csv
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
+from serment.web.grants import granted
 
 router = APIRouter(prefix="/tracing", tags=["tracing"])
 CSV_MEDIA_TYPE = "text/csv"
@@ -42,6 +43,7 @@ class TiersOut(BaseModel):
 
 @router.get(
     "/tiers",
+    openapi_extra=granted("list", on_person=False),
     response_model=TiersOut,
     summary="Everyone's tier and quarantine at a date",
     responses={200: {"content": {CSV_MEDIA_TYPE: {}}, "description": "JSON, or CSV with format=csv"}},

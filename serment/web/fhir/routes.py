@@ -46,6 +46,7 @@ from serment.reporting.fhir_resources import (
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
 from serment.web.fhir.outcomes import FHIR_MEDIA_TYPE, FhirResponse, operation_outcome, outcome_of
+from serment.web.grants import PUBLIC, granted
 
 router = APIRouter(prefix="/fhir", tags=["fhir"], default_response_class=FhirResponse)
 Resource = Annotated[dict[str, Any], Body(media_type=FHIR_MEDIA_TYPE, description="A FHIR R4 resource.")]
@@ -53,13 +54,18 @@ Id = Annotated[str, Path(max_length=64, description="The person's ref.")]
 STATUS_LINES = {200: "200 OK", 201: "201 Created"}
 
 
-@router.get("/metadata", summary="FHIR CapabilityStatement")
+@router.get("/metadata", openapi_extra=PUBLIC, summary="FHIR CapabilityStatement")
 def get_metadata() -> FhirResponse:
     """What this server supports; no token needed."""
     return FhirResponse(_capability_statement())
 
 
-@router.post("/Patient", status_code=HTTPStatus.CREATED, summary="Register a Patient, or find them")
+@router.post(
+    "/Patient",
+    openapi_extra=granted("register", on_person=False),
+    status_code=HTTPStatus.CREATED,
+    summary="Register a Patient, or find them",
+)
 def post_patient(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """201 with the Patient (id = the person's ref) when new, 200 when already registered."""
     platform = installation.platform
@@ -70,21 +76,30 @@ def post_patient(body: Resource, caller: Caller, installation: CurrentInstallati
     return FhirResponse(patient_resource(registered.ref, details), status_code=status, headers=headers)
 
 
-@router.get("/Patient/{ref}", summary="Read a Patient")
+@router.get("/Patient/{ref}", openapi_extra=granted("read"), summary="Read a Patient")
 def get_patient(ref: Id, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """The person's identity and contact details, for an actor the guard allows to read them."""
     record = read_person(installation.platform, caller, ref)
     return FhirResponse(patient_resource(record.ref, record.details))
 
 
-@router.get("/Patient/{ref}/$everything", summary="Everything Serment holds on a patient, for them")
+@router.get(
+    "/Patient/{ref}/$everything",
+    openapi_extra=granted("export"),
+    summary="Everything Serment holds on a patient, for them",
+)
 def get_everything(ref: Id, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """The patient's own export (role patient, purpose self): Patient, Observations, Conditions and
     the contacts they named, as a searchset Bundle."""
     return FhirResponse(everything_bundle(export_person(installation.platform, caller, ref)))
 
 
-@router.post("/Observation", status_code=HTTPStatus.CREATED, summary="Report a SARS-CoV-2 result")
+@router.post(
+    "/Observation",
+    openapi_extra=granted("report"),
+    status_code=HTTPStatus.CREATED,
+    summary="Report a SARS-CoV-2 result",
+)
 def post_observation(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """A result for the Patient `subject` names (Patient/<ref>, registered beforehand)."""
     platform = installation.platform
@@ -95,7 +110,12 @@ def post_observation(body: Resource, caller: Caller, installation: CurrentInstal
     return _created(observation_resource(result_id, ref, result))
 
 
-@router.post("/Condition", status_code=HTTPStatus.CREATED, summary="Report a COVID-19 case")
+@router.post(
+    "/Condition",
+    openapi_extra=granted("report"),
+    status_code=HTTPStatus.CREATED,
+    summary="Report a COVID-19 case",
+)
 def post_condition(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """A confirmed (840539006) or suspected (840544004) case of the Patient `subject` names."""
     platform = installation.platform
@@ -107,7 +127,12 @@ def post_condition(body: Resource, caller: Caller, installation: CurrentInstalla
     )
 
 
-@router.post("/RelatedPerson", status_code=HTTPStatus.CREATED, summary="Add a contact of a Patient")
+@router.post(
+    "/RelatedPerson",
+    openapi_extra=granted("report", requires=("register",)),
+    status_code=HTTPStatus.CREATED,
+    summary="Add a contact of a Patient",
+)
 def post_related_person(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """A contact (Serment's RelatedPerson profile) of the index case `patient` names."""
     platform = installation.platform
@@ -119,7 +144,9 @@ def post_related_person(body: Resource, caller: Caller, installation: CurrentIns
     return _created(resource)
 
 
-@router.post("", summary="A transaction or batch Bundle")
+@router.post(
+    "", openapi_extra=granted("report", requires=("register",)), summary="A transaction or batch Bundle"
+)
 def post_bundle(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """Patients, SARS-CoV-2 results, COVID-19 cases and contacts; other resources are ignored.
 

@@ -1,4 +1,4 @@
-"""The pages and who may open them, as a table for docs/pages.md (rendered by `make docs`)."""
+"""The pages and who may open them, as a table for docs/authorization.md (rendered by `make docs`)."""
 
 from __future__ import annotations
 
@@ -7,30 +7,22 @@ from serment.web.pages import PARTS
 from serment.web.pages.viewer import PAGE_GRANTS
 
 
-def pages_table(policies: dict[str, Policy]) -> str:
-    """A Markdown table of every page: its method and path, the grant it needs, and, for each
-    policy, the roles that may open it."""
+def pages_table(policy: Policy) -> str:
+    """A Markdown table of every page under `policy`: its method and path, the purpose and action its
+    grant needs, and for each role whether it may open it (the page's purpose), or not (—)."""
     if not PARTS:
         raise RuntimeError("no part of the interface is registered: the table would be empty")
-    names = list(policies)
     lines = [
-        "| Page | Purpose | Action | " + " | ".join(f"Roles ({name})" for name in names) + " |",
-        "| --- | --- | --- | " + " | ".join("---" for _ in names) + " |",
+        "| Page | Action | " + " | ".join(ROLES) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in ROLES) + " |",
     ]
     for (method, path), grant in sorted(PAGE_GRANTS.items(), key=lambda item: (item[0][1], item[0][0])):
         if grant.public:
-            roles = ["anyone" for _ in names]
+            cells = ["anyone" for _ in ROLES]
         elif grant.purpose is None or grant.action is None:
-            roles = ["any signed-in account" for _ in names]
+            cells = ["signed in" for _ in ROLES]
         else:
-            roles = [
-                ", ".join(role for role in ROLES if policy.allows(role, grant.purpose, grant.action))
-                or "none"
-                for policy in policies.values()
-            ]
-        lines.append(
-            f"| `{method} {path}` | {grant.purpose or '—'} | {grant.action or '—'} | "
-            + " | ".join(roles)
-            + " |"
-        )
+            purpose, action = grant.purpose, grant.action
+            cells = [purpose if policy.allows(role, purpose, action) else "—" for role in ROLES]
+        lines.append(f"| `{method} {path}` | {grant.action or '—'} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
