@@ -23,9 +23,12 @@ from serment.clock import FixedClock
 from serment.installation import Installation, initialise, open_installation
 from serment.settings import Settings
 from serment.web import create_app
+from tests import sovereignty
 from tests.pages import Browsers, browsers_for
 
 POSTGRES_URL_VARIABLE = "SERMENT_TEST_DATABASE_URL"
+# Nothing the tests run may reach another machine: the guard sees every socket of this process.
+sovereignty.install()
 
 # Local runs explore new examples every time; CI replays a fixed set, so that a landing never depends
 # on what a random draw happened to find that day, and a loaded machine trips no speed check.
@@ -42,6 +45,16 @@ def postgres_base_url() -> str | None:
     """The PostgreSQL database the tests may fill, normalised to psycopg 3, or None."""
     given = os.environ.get(POSTGRES_URL_VARIABLE)
     return Settings(database_url=given).database_url if given else None
+
+
+@pytest.fixture(autouse=True)
+def _stays_on_this_machine() -> Iterator[None]:
+    """Fails a test during which this process tried to reach a non-loopback address, even if the
+    code under test caught the refusal."""
+    before = len(sovereignty.REFUSED)
+    yield
+    refused = sovereignty.REFUSED[before:]
+    assert refused == [], f"the test tried to leave the machine: {refused}"
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""A real `serment serve` process on a free loopback port, for tests that need one."""
+"""A real `serment serve` process on a free loopback port, for tests that need one, and `serment`
+commands run to completion; both under the sovereignty guard (tests/sovereignty.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
+from tests.sovereignty import LOG_VARIABLE, refused_in
+
 STARTUP_DEADLINE_S = 60
-CONSOLE_SCRIPT = Path(sys.executable).parent / "serment"
+# `serment`, started so that the guard is installed before it runs.
+GUARDED_SERMENT = [sys.executable, "-m", "tests.sovereignty"]
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -36,15 +42,22 @@ def environment(database_url: str | None = None) -> dict[str, str]:
 def run_cli(
     *arguments: str, database_url: str | None = None, extra: dict[str, str] | None = None, timeout: int = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run the `serment` console script to completion (with `extra` environment variables)."""
-    return subprocess.run(
-        [str(CONSOLE_SCRIPT), *arguments],
-        capture_output=True,
-        text=True,
-        env={**environment(database_url), **(extra or {})},
-        check=False,
-        timeout=timeout,
-    )
+    """Run `serment` to completion (with `extra` environment variables); fail if it tried to reach
+    another machine."""
+    with tempfile.TemporaryDirectory() as scratch:
+        log = Path(scratch) / "refused.log"
+        answer = subprocess.run(
+            [*GUARDED_SERMENT, *arguments],
+            capture_output=True,
+            text=True,
+            env={**environment(database_url), **(extra or {}), LOG_VARIABLE: str(log)},
+            check=False,
+            timeout=timeout,
+            cwd=REPOSITORY,
+        )
+        refused = refused_in(log)
+    assert refused == [], f"serment {' '.join(arguments)} tried to leave the machine: {refused}"
+    return answer
 
 
 class ServerProcess:
@@ -54,10 +67,11 @@ class ServerProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._command = [
-            sys.executable, "-m", "serment", "serve",
-            "--data-dir", str(data_dir), "--port", str(self.port),
+            *GUARDED_SERMENT, "serve", "--data-dir", str(data_dir), "--port", str(self.port),
         ]  # fmt: skip
-        self._environment = environment(database_url)
+        self._scratch = tempfile.TemporaryDirectory()
+        self.refused_log = Path(self._scratch.name) / "refused.log"
+        self._environment = {**environment(database_url), LOG_VARIABLE: str(self.refused_log)}
         self._process: subprocess.Popen[str] | None = None
         self.stdout = ""
         self.stderr = ""
@@ -65,8 +79,9 @@ class ServerProcess:
 
     def __enter__(self) -> ServerProcess:
         self._process = subprocess.Popen(
-            self._command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self._environment
-        )
+            self._command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self._environment,
+            cwd=REPOSITORY,
+        )  # fmt: skip
         self.first_health = self._wait_until_serving(self._process)
         return self
 
@@ -77,6 +92,10 @@ class ServerProcess:
         self._process.send_signal(signal.SIGTERM)
         self.stdout, self.stderr = self._process.communicate(timeout=30)
         self.returncode = self._process.returncode
+        refused = refused_in(self.refused_log)
+        self._scratch.cleanup()
+        if kind is None:
+            assert refused == [], f"the server tried to leave the machine: {refused}"
 
     def kill(self) -> None:
         """SIGKILL, as a crash or the kernel's out-of-memory killer would: no shutdown, no cleanup."""
