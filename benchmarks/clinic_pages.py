@@ -51,7 +51,7 @@ from serment.web import create_app
 from serment.web.pages.viewer import CSRF_FIELD, SESSION_COOKIE
 
 RESULTS = results_dir() / "clinic_pages.md"
-# `make bench`'s quick scale: a few minutes on two cores, every measure still taken.
+# `make bench`'s quick scale: a tenth of the people, every measure still taken.
 QUICK_ARGS = ["--people", "100000", "--cases", "10000", "--mine", "100", "--runs", "10"]
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CLINICIAN, LAB, PASSWORD = "dr-bench", "lab-bench", "benchmark password"

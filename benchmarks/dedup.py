@@ -40,8 +40,8 @@ from serment.settings import Settings
 from serment.store.tables import DuplicatePairRow
 
 RESULTS = results_dir() / "dedup.md"
-# `make bench`'s quick scale: a tenth of the population, so that namesakes are rarer than at 5,000.
-QUICK_ARGS = ["--people", "600", "--rereports", "200"]
+# `make bench`'s quick scale: a fifth of the population, so that namesakes are rarer than at 5,000.
+QUICK_ARGS = ["--people", "1000", "--rereports", "300"]
 START = date(2026, 1, 5)
 CLINICIAN = Request(Actor(name="clinician-1", role="clinician"), purpose="care")
 THRESHOLDS = ((16.0, 12.0), (18.0, 13.0), (LINK_AT, REVIEW_AT), (22.0, 15.0), (24.0, 17.0), (26.0, 18.0))

@@ -106,16 +106,20 @@ def figure(value: float, unit: str = "") -> str:
 
 
 def reading(headline: Headline) -> str:
-    """The ratio in words: '20x slower', '1.4x faster', 'as good'."""
+    """The ratio in words: '20x slower', '1.4x faster', 'on a par' for a speed; '96.5% of it' for a
+    quality measured against a perfect reference (where 'on a par' would hide a 3% loss)."""
     ratio = headline.ratio
     if math.isnan(ratio) or ratio <= 0:
         return "no ratio"
-    better, worse = ("faster", "slower") if _is_speed(headline.unit) else ("better", "worse")
+    if not _is_speed(headline.unit):
+        return f"{ratio:.1%} of it" if ratio <= 1 else f"{_times(ratio)} better"
     if 0.95 <= ratio <= 1.05:
         return "on a par"
-    if ratio > 1:
-        return f"{ratio:.2g}x {better}"
-    return f"{1 / ratio:.2g}x {worse}"
+    return f"{_times(ratio)} faster" if ratio > 1 else f"{_times(1 / ratio)} slower"
+
+
+def _times(factor: float) -> str:
+    return f"{factor:,.0f}x" if factor >= 10 else f"{factor:.1f}x"
 
 
 def _is_speed(unit: str) -> bool:

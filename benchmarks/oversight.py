@@ -39,8 +39,8 @@ from serment.settings import Settings
 from serment.store.tables import AuditEventRow
 
 RESULTS = results_dir() / "oversight.md"
-# `make bench`'s quick scale: a log of 150,000 events (a twentieth), loaded in seconds.
-QUICK_ARGS = ["--events", "150000", "--people", "50000"]
+# `make bench`'s quick scale: a log of 300,000 events (a tenth), loaded in seconds.
+QUICK_ARGS = ["--events", "300000", "--people", "100000"]
 HEADLINES = ("audit search, no filter, page 1", "audit search by person ref", "unusual-access report, 7 days")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 ZONE = "Europe/Paris"

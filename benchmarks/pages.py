@@ -44,8 +44,8 @@ from serment.tracing.standings import recompute_in
 from serment.web import create_app
 
 RESULTS = results_dir() / "pages.md"
-# `make bench`'s quick scale: 10,000 and 50,000 people, 5 runs a page.
-QUICK_ARGS = ["--sizes", "10000,50000", "--runs", "5"]
+# `make bench`'s quick scale: 10,000 and 100,000 people, 5 runs a page.
+QUICK_ARGS = ["--sizes", "10000,100000", "--runs", "5"]
 # Each page beside the bare SQL it cannot avoid.
 PAIRS = (
     ("dashboard", "reference: the curve and tiers in bare SQL"),

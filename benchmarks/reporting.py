@@ -342,12 +342,21 @@ def main() -> None:
 def headlines(results: dict[str, list[Run]]) -> list[Headline]:
     """Reports per second on each database and at each concurrency, beside the plain-SQLAlchemy app."""
     return [
-        Headline(f"POST /api/v1/reports, {backend}, {serment.concurrency} workers", serment.per_second,
-                 "a plain SQLAlchemy app writing the same rows", reference.per_second, "reports/s",
-                 higher_is_better=True)
+        Headline(
+            f"POST /api/v1/reports, {backend}, {_workers(serment.concurrency)}",
+            serment.per_second,
+            "a plain SQLAlchemy app writing the same rows",
+            reference.per_second,
+            "reports/s",
+            higher_is_better=True,
+        )
         for backend, runs in results.items()
         for serment, reference in zip(runs[::2], runs[1::2], strict=True)
-    ]  # fmt: skip
+    ]
+
+
+def _workers(count: int) -> str:
+    return f"{count} worker" + ("s" if count > 1 else "")
 
 
 if __name__ == "__main__":

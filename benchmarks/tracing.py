@@ -57,8 +57,8 @@ from serment.tracing.tiers import Contact, Facts, Standing, tiers_at, update_tie
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = results_dir() / "tracing.md"
-# `make bench`'s quick scale: up to 100,000 people in memory, 10,000 through the store.
-QUICK_ARGS = ["--sizes", "10000,100000", "--store", "10000", "--positives", "50"]
+# `make bench`'s quick scale: up to 300,000 people in memory, 10,000 through the store.
+QUICK_ARGS = ["--sizes", "10000,100000,300000", "--store", "10000", "--positives", "50"]
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 AT = NOW.date()
 REPEATS = 5

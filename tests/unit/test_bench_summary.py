@@ -118,6 +118,19 @@ def test_latest_md_says_when_other_work_disturbed_the_figures() -> None:
 
 
 @pytest.mark.parametrize(
+    ("headline", "words"),
+    [
+        (Headline("tiers", 69.0, "igraph", 362.0, "ms", higher_is_better=False), "5.2x faster"),
+        (Headline("pages", 132.0, "bare SQL", 0.466, "ms", higher_is_better=False), "283x slower"),
+        (Headline("spool", 0.364, "in clear", 0.362, "s", higher_is_better=False), "on a par"),
+        (Headline("recall", 0.965, "perfect", 1.0, "", higher_is_better=True), "96.5% of it"),
+    ],
+)
+def test_the_ratio_is_also_written_in_words(headline: Headline, words: str) -> None:
+    assert reading(headline) == words
+
+
+@pytest.mark.parametrize(
     ("value", "text"),
     [(40_771.2, "40,771"), (362.1, "362"), (69.12, "69.1"), (4.261, "4.26"), (0.1875, "0.188")],
 )
