@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= serment-data
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
+# `make bench` runs every benchmark at the quick scale (about 10-15 minutes); SCALE=full at the documented sizes.
+SCALE ?= quick
 
-.PHONY: help install demo test lint format lock docs clean
+.PHONY: help install demo test lint format lock docs bench clean
 
 help:
 	@echo "make demo    install, initialise $(DEMO_DIR) and serve on http://$(DEMO_HOST):$(DEMO_PORT)"
@@ -18,6 +20,7 @@ help:
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
 	@echo "make format  rewrite the code in the project's style"
 	@echo "make docs    regenerate the parts of docs/ rendered from code"
+	@echo "make bench   run every benchmark (SCALE=quick, or SCALE=full: long) and write benchmarks/results/latest.md"
 	@echo "make lock    recompile requirements/lock.txt from pyproject.toml (needs network)"
 
 $(BIN)/python:
@@ -51,6 +54,9 @@ format: install
 
 docs: install
 	$(BIN)/python scripts/render_docs.py
+
+bench: install
+	$(BIN)/python -m benchmarks.run --scale $(SCALE)
 
 lock:
 	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \

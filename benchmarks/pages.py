@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.exposure_world import synthetic
+from benchmarks.summary import Headline, record, results_dir
 from benchmarks.tracing_store import load_store
 from serment.access import operator
 from serment.access.accounts import add_user
@@ -42,8 +43,16 @@ from serment.settings import Settings
 from serment.tracing.standings import recompute_in
 from serment.web import create_app
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results" / "pages.md"
+RESULTS = results_dir() / "pages.md"
+# `make bench`'s quick scale: 10,000 and 100,000 people, 5 runs a page.
+QUICK_ARGS = ["--sizes", "10000,100000", "--runs", "5"]
+# Each page beside the bare SQL it cannot avoid.
+PAIRS = (
+    ("dashboard", "reference: the curve and tiers in bare SQL"),
+    ("dashboard, one département", "reference: the curve and tiers in bare SQL"),
+    ("case list, page 1", "reference: a page of cases in bare SQL, page 1"),
+    ("case list, page 100", "reference: a page of cases in bare SQL, page 100"),
+)
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 EPIDEMIOLOGIST, PASSWORD = "epi-bench", "benchmark password"
 DEPARTMENTS = [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"]
@@ -197,15 +206,9 @@ def markdown(sizes: list[int], results: dict[int, dict[str, tuple[float, float]]
     for name in largest:
         cells = [f"{results[size][name][0]:.1f} ({results[size][name][1]:.0f})" for size in sizes]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    pairs = [
-        ("dashboard", "reference: the curve and tiers in bare SQL"),
-        ("dashboard, one département", "reference: the curve and tiers in bare SQL"),
-        ("case list, page 1", "reference: a page of cases in bare SQL, page 1"),
-        ("case list, page 100", "reference: a page of cases in bare SQL, page 100"),
-    ]
     lines += ["", f"Ratios to the bare SQL of the same run at {sizes[-1]:,} people:", "",
               "| page | page ms | bare SQL ms | ratio |", "| --- | ---: | ---: | ---: |"]  # fmt: skip
-    for page, reference in pairs:
+    for page, reference in PAIRS:
         ours, theirs = largest[page][0], largest[reference][0]
         lines.append(f"| {page} | {ours:.1f} | {theirs:.2f} | **{ours / theirs:.1f}** |")
     lines += [
@@ -241,6 +244,12 @@ def main() -> None:
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(markdown(sizes, results, command), encoding="utf-8")
+    largest = results[sizes[-1]]
+    record("pages", [
+        Headline(f"{page}, {sizes[-1]:,} people", largest[page][0], reference.removeprefix("reference: "),
+                 largest[reference][0], "ms", higher_is_better=False)
+        for page, reference in PAIRS
+    ], options=vars(options), notes=[f"medians of {options.runs} runs at {sizes[-1]:,} people"])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -31,11 +31,15 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from benchmarks.summary import Headline, record, results_dir
 from serment.demo.population import Population, generate_population
 from serment.policy import load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results" / "reporting.md"
+RESULTS = results_dir() / "reporting.md"
+# `make bench`'s quick scale: 3 s a point, one worker and four (PostgreSQL too when
+# SERMENT_TEST_DATABASE_URL names a server).
+QUICK_ARGS = ["--seconds", "3", "--concurrency", "1,4"]
 CONTACTS_PER_REPORT = 5
 # The server runs fr-2020, which refuses a contact's NIR, address and e-mail: send what it allows.
 CONTACT_FIELDS = load_policy("fr-2020").may_carry("contact", "person")
@@ -327,6 +331,32 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(report, encoding="utf-8")
     print(report)
+    record(
+        "reporting",
+        headlines(results),
+        options=vars(arguments) | {"postgresql": bool(arguments.postgresql)},
+        notes=[f"{arguments.seconds:g} s a point; load generator, servers and database share the machine"],
+    )
+
+
+def headlines(results: dict[str, list[Run]]) -> list[Headline]:
+    """Reports per second on each database and at each concurrency, beside the plain-SQLAlchemy app."""
+    return [
+        Headline(
+            f"POST /api/v1/reports, {backend}, {_workers(serment.concurrency)}",
+            serment.per_second,
+            "a plain SQLAlchemy app writing the same rows",
+            reference.per_second,
+            "reports/s",
+            higher_is_better=True,
+        )
+        for backend, runs in results.items()
+        for serment, reference in zip(runs[::2], runs[1::2], strict=True)
+    ]
+
+
+def _workers(count: int) -> str:
+    return f"{count} worker" + ("s" if count > 1 else "")
 
 
 if __name__ == "__main__":

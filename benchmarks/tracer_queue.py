@@ -32,6 +32,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from benchmarks.generator import machine
+from benchmarks.summary import Headline, record, results_dir
 from serment.access import Actor, Platform, Request, operator
 from serment.access.accounts import add_user
 from serment.clock import FixedClock
@@ -49,7 +50,11 @@ TRACER = "tracer-0"
 PASSWORD = "benchmark password"  # noqa: S105 (the benchmark tracer's, in a scratch installation)
 REQUEST = Request(Actor(TRACER, "tracer", "Team"), purpose="tracing")
 CLINIC = Request(Actor("bench-clinic", "clinician", "Clinic"), purpose="care")
-RESULTS = Path(__file__).resolve().parent / "results" / "tracer_queue.md"
+RESULTS = results_dir() / "tracer_queue.md"
+# `make bench`'s quick scale: 100,000 people beside 10,000, the same tracer's 1,000 open tasks.
+QUICK_ARGS = ["--people", "100000"]
+HEADLINES = ("the queue's query alone (a page of ids, and the count)", "my_queue, page 1",
+             "GET /tracer/queue (whole page)")  # fmt: skip
 # The statements `my_queue` runs before it reads the contacts, as SQLite gets them.
 QUEUE_PAGE = text(
     "SELECT id FROM tracing_tasks WHERE tracer = :tracer AND closed_at IS NULL "
@@ -283,6 +288,37 @@ def main() -> None:
     )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(markdown(large, small, command, options.mine), encoding="utf-8")
+    record("tracer_queue", headlines(large, small), options=vars(options),
+           notes=[f"the measured tracer has {options.mine:,} open tasks"])  # fmt: skip
+
+
+def headlines(large: Run, small: Run) -> list[Headline]:
+    """The tracer's pages at scale beside the same tracer's in a small installation, and `my_queue`
+    beside the API's `list_tasks`."""
+    at = f"the same tracer among {small.people:,} people"
+    lines = [
+        Headline(
+            f"{name}, {large.people:,} people",
+            large.ms[name],
+            at,
+            small.ms[name],
+            "ms",
+            higher_is_better=False,
+        )
+        for name in HEADLINES
+    ]
+    list_tasks_page = "list_tasks (the API's, due first), page 1"
+    lines.append(
+        Headline(
+            f"my_queue, page 1, {large.people:,} people",
+            large.ms["my_queue, page 1"],
+            "the API's list_tasks, page 1",
+            large.ms[list_tasks_page],
+            "ms",
+            higher_is_better=False,
+        )
+    )
+    return lines
 
 
 if __name__ == "__main__":
