@@ -63,7 +63,9 @@ def run_cli(
 class ServerProcess:
     """`python -m serment serve` over an initialised data directory, stopped with SIGTERM on exit."""
 
-    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, database_url: str | None = None, *, extra: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._command = [
@@ -71,7 +73,11 @@ class ServerProcess:
         ]  # fmt: skip
         self._scratch = tempfile.TemporaryDirectory()
         self.refused_log = Path(self._scratch.name) / "refused.log"
-        self._environment = {**environment(database_url), LOG_VARIABLE: str(self.refused_log)}
+        self._environment = {
+            **environment(database_url),
+            **(extra or {}),
+            LOG_VARIABLE: str(self.refused_log),
+        }
         self._process: subprocess.Popen[str] | None = None
         self.stdout = ""
         self.stderr = ""
