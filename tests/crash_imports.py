@@ -131,7 +131,8 @@ def partly_imported(session: Session, files: list[bytes], rows: int) -> list[str
         if count not in {0, rows}:
             problems.append(f"file {number}: {count:,} of its {rows:,} rows are stored")
         if (record is None) != (count == 0):
-            problems.append(f"file {number}: {count:,} rows stored, its import recorded: {record is not None}")
+            recorded_as = "recorded" if record is not None else "not recorded"
+            problems.append(f"file {number}: {count:,} rows stored, its import {recorded_as}")
         if record is not None and (record.rows, record.stored) != (rows, rows):
             problems.append(f"file {number}: recorded as {record.stored:,} of {record.rows:,} rows stored")
     problems += [f"an import of no file sent: {row.id}" for row in recorded.values()]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,6 +53,7 @@ class Ledger:
     unanswered_results: set[int] = field(default_factory=set)
     interrupted: int = 0
     replayed: int = 0
+    answers: int = 0
     unexpected: list[str] = field(default_factory=list)
 
     def take(self, count: int) -> list[Synthetic]:
@@ -88,12 +90,10 @@ def report_payload(number: int, ledger: Ledger) -> dict[str, Any]:
 def results_payload(number: int, ledger: Ledger) -> list[dict[str, Any]]:
     """Batch `number` of lab results: negative tests of people no report names."""
     sampled = str(datetime.now(UTC).date() - timedelta(days=1))
+    lab = f"{RESULTS_MARK}{number}"
+    result = {"sample_date": sampled, "test_type": "antigen", "value": "negative", "lab": lab}
     return [
-        {
-            "person": person.payload(with_email=False), "sample_date": sampled, "test_type": "antigen",
-            "value": "negative", "lab": f"{RESULTS_MARK}{number}",
-        }  # fmt: skip
-        for person in ledger.take(batch_size(number))
+        {"person": person.payload(with_email=False), **result} for person in ledger.take(batch_size(number))
     ]
 
 
@@ -121,6 +121,15 @@ class Clients:
         for thread in self._threads:
             thread.join(REQUEST_TIMEOUT_S * 2)
             assert not thread.is_alive(), "a client did not finish its last job"
+
+    def wait_for_answers(self, count: int, deadline_s: float = REQUEST_TIMEOUT_S) -> None:
+        """Wait until the server has acknowledged `count` more jobs than it had so far."""
+        with self._ledger.lock:
+            target = self._ledger.answers + count
+        deadline = time.monotonic() + deadline_s
+        while self._ledger.answers < target:
+            assert time.monotonic() < deadline, f"the server acknowledged nothing in {deadline_s} s"
+            time.sleep(0.01)
 
     def _run(self) -> None:
         clinic = httpx.Client(base_url=self._base_url, timeout=REQUEST_TIMEOUT_S)
@@ -151,6 +160,7 @@ class Clients:
                     self._ledger.unexpected.append(f"report {number}: {answer.status_code} {answer.text}")
                     return
                 self._ledger.reports[number] = answer.json()
+                self._ledger.answers += 1
                 self._ledger.replayed += answer.headers.get("Idempotent-Replayed") == "true"
             return
 
@@ -167,6 +177,7 @@ class Clients:
                 self._ledger.unexpected.append(f"results {number}: {answer.status_code} {answer.text}")
                 return
             self._ledger.results[number] = answer.json()
+            self._ledger.answers += 1
 
     def _count_interruption(self) -> None:
         with self._ledger.lock:
@@ -181,52 +192,72 @@ def half_stored(session: Session) -> list[str]:
     """Every report or batch of which the store holds a part only, over everything stored (sent and
     answered or not): each case report is one result, one case and all its contacts' exposures, from
     one transaction; each batch all its results; and no person is registered for nothing."""
-    problems: list[str] = []
     results = list(session.scalars(select(ResultRow)))
-    cases = list(session.scalars(select(CaseRow)))
     exposures = list(session.scalars(select(ExposureRow)))
-    reported = {(r.person_ref, r.reported_at): n for r in results if (n := _number(r.lab, REPORT_MARK)) is not None}
-    per_report = Counter(_number(r.lab, REPORT_MARK) for r in results)
-    problems += [f"report {n}: {count} results" for n, count in per_report.items() if n is not None and count != 1]
-    per_batch = Counter(_number(r.lab, RESULTS_MARK) for r in results)
-    problems += [
-        f"results batch {n}: {count} of {batch_size(n)} results"
-        for n, count in per_batch.items()
-        if n is not None and count != batch_size(n)
+    # A report's rows share its person and the moment of its transaction.
+    reported = {
+        (row.person_ref, row.reported_at): n
+        for row in results
+        if (n := _number(row.lab, REPORT_MARK)) is not None
+    }
+    named = {row.person_ref for row in results} | {row.contact_ref for row in exposures}
+    orphans = [ref for ref in session.scalars(select(PersonRow.ref)) if ref not in named]
+    return (
+        _counted(Counter(_number(row.lab, REPORT_MARK) for row in results), lambda n: 1, "results")
+        + _counted(Counter(_number(row.lab, RESULTS_MARK) for row in results), batch_size, "batch results")
+        + _cases_apart(session, reported)
+        + _exposures_apart(exposures, reported)
+        + ([f"{len(orphans)} people registered with nothing reported of them"] if orphans else [])
+    )
+
+
+def _counted(counts: Counter[int | None], expected: Callable[[int], int], what: str) -> list[str]:
+    return [
+        f"{what} of {n}: {count} where {expected(n)} were sent"
+        for n, count in counts.items()
+        if n is not None and count != expected(n)
     ]
-    case_of = Counter(reported.get((c.person_ref, c.reported_at)) for c in cases)
-    problems += [f"{count} cases with no result of their report" for n, count in case_of.items() if n is None]
-    problems += [f"report {n}: no case" for n in reported.values() if case_of[n] != 1]
-    # An exposure belongs to its report if the report's person named it in the same transaction.
+
+
+def _cases_apart(session: Session, reported: dict[tuple[str, datetime], int]) -> list[str]:
+    """Cases stored without their report's result, and reports without exactly one case."""
+    rows = session.scalars(select(CaseRow))
+    cases = Counter(reported.get((row.person_ref, row.reported_at)) for row in rows)
+    return [f"{cases[None]} cases without the result of their report"] * (cases[None] > 0) + [
+        f"report {n}: {cases[n]} cases" for n in reported.values() if cases[n] != 1
+    ]
+
+
+def _exposures_apart(exposures: list[ExposureRow], reported: dict[tuple[str, datetime], int]) -> list[str]:
+    """Exposures stored outside their report's transaction, and reports without all their contacts."""
     exposed: Counter[int | None] = Counter()
-    for exposure in exposures:
-        n = _number(exposure.place_id, REPORT_MARK)
-        exposed[n if n is not None and reported.get((exposure.person_ref, exposure.reported_at)) == n else None] += 1
-    problems += [f"{count} exposures outside their report" for n, count in exposed.items() if n is None]
-    problems += [
+    for row in exposures:
+        n = _number(row.place_id, REPORT_MARK)
+        exposed[n if n is not None and reported.get((row.person_ref, row.reported_at)) == n else None] += 1
+    return [f"{exposed[None]} exposures outside their report"] * (exposed[None] > 0) + [
         f"report {n}: {exposed[n]} of {contacts_of(n)} contacts"
         for n in reported.values()
         if exposed[n] != contacts_of(n)
     ]
-    named = {r.person_ref for r in results} | {e.contact_ref for e in exposures}
-    orphans = [ref for ref in session.scalars(select(PersonRow.ref)) if ref not in named]
-    problems += [f"{len(orphans)} people registered with nothing reported of them"] if orphans else []
-    return problems
 
 
 def missing_acknowledged(session: Session, ledger: Ledger) -> list[str]:
     """Every part of an acknowledged report or batch that the store does not hold as its answer said."""
     problems = []
+    people = set(session.scalars(select(PersonRow.ref).where(PersonRow.erased_at.is_(None))))
     cases = {row.ref: row.person_ref for row in session.scalars(select(CaseRow))}
     results = {row.id: row.person_ref for row in session.scalars(select(ResultRow))}
-    exposures = {(row.person_ref, row.contact_ref, row.place_id) for row in session.scalars(select(ExposureRow))}
+    exposures = {
+        (row.person_ref, row.contact_ref, row.place_id) for row in session.scalars(select(ExposureRow))
+    }
     for number, receipt in ledger.reports.items():
         person, mark = receipt["person"], f"{REPORT_MARK}{number}"
         if cases.get(receipt["case"]) != person or results.get(receipt["result"]) != person:
             problems.append(f"report {number}: its case or its result is missing")
-        missing = [c for c in receipt["contacts"] if (person, c, mark) not in exposures]
+        missing = [c for c in receipt["contacts"] if (person, c, mark) not in exposures or c not in people]
         problems += [f"report {number}: {len(missing)} contacts missing"] if missing else []
+        problems += [] if person in people else [f"report {number}: its person is missing"]
     for number, receipts in ledger.results.items():
-        lost = [r for r in receipts if results.get(r["result"]) != r["person"]]
+        lost = [r for r in receipts if results.get(r["result"]) != r["person"] or r["person"] not in people]
         problems += [f"results batch {number}: {len(lost)} results missing"] if lost else []
     return problems

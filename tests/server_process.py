@@ -175,7 +175,8 @@ class RestartedServer:
         """SIGTERM the running server (a graceful stop), and end the launcher; the server's exit code."""
         code = self._end(signal.SIGTERM) if self._serving is not None else 0
         if self._launcher is not None:
-            assert self._launcher.stdin is not None and self._launcher.stdout is not None
+            assert self._launcher.stdin is not None
+            assert self._launcher.stdout is not None
             self._launcher.stdin.close()
             self._launcher.wait(timeout=30)
             self._launcher.stdout.close()
@@ -199,12 +200,14 @@ class RestartedServer:
                 [sys.executable, "-c", _LAUNCHER, *self._arguments],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self._environment,
             )  # fmt: skip
-        assert self._launcher.stdin is not None and self._launcher.stdout is not None
+        assert self._launcher.stdin is not None
+        assert self._launcher.stdout is not None
         self._launcher.stdin.write(command + "\n")
         self._launcher.stdin.flush()
         answer = self._launcher.stdout.readline()
         if not answer:
-            raise RuntimeError(f"the launcher of serment serve ended ({self._launcher.wait()}):\n{self.log()}")
+            ended = self._launcher.wait()
+            raise RuntimeError(f"the launcher of serment serve ended ({ended}):\n{self.log()}")
         return answer
 
     def __enter__(self) -> RestartedServer:
