@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from serment.store.tables import CaseRow, ExposureRow, PersonRow, ResultRow
+from serment.store.tables import CaseRow, ExposureRow, PersonRow, ResultRow, TierRow, TracingTaskRow
 from tests.people_data import Synthetic
 
 REPORT_MARK = "crash-report-"
@@ -207,8 +207,21 @@ def half_stored(session: Session) -> list[str]:
         + _counted(Counter(_number(row.lab, RESULTS_MARK) for row in results), batch_size, "batch results")
         + _cases_apart(session, reported)
         + _exposures_apart(exposures, reported)
+        + _untraced(session, exposures)
         + ([f"{len(orphans)} people registered with nothing reported of them"] if orphans else [])
     )
+
+
+def _untraced(session: Session, exposures: list[ExposureRow]) -> list[str]:
+    """Contacts of a report left without what tracing writes in the report's transaction: a tier (a
+    contact of a confirmed case, exposed while infectious) and a tracer's task to call them."""
+    contacts = {row.contact_ref for row in exposures if _number(row.place_id, REPORT_MARK) is not None}
+    tiered = set(session.scalars(select(TierRow.person_ref)))
+    tasked = set(session.scalars(select(TracingTaskRow.person_ref)))
+    untiered, untasked = len(contacts - tiered), len(contacts - tasked)
+    return [f"{untiered} contacts without a tier"] * (untiered > 0) + [
+        f"{untasked} contacts without a tracer's task"
+    ] * (untasked > 0)
 
 
 def _counted(counts: Counter[int | None], expected: Callable[[int], int], what: str) -> list[str]:
