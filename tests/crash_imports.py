@@ -143,3 +143,15 @@ def imported_files(session: Session, files: list[bytes]) -> set[int]:
     """The files whose import the store records."""
     recorded = set(session.scalars(select(ImportRow.sha256)))
     return {n for n, content in enumerate(files) if hashlib.sha256(content).hexdigest() in recorded}
+
+
+def missing_acknowledged_imports(session: Session, uploads: Uploads, rows: int) -> list[str]:
+    """Every file answered 201 whose import the store does not hold as the answer said: its id, and
+    every row stored."""
+    recorded = {row.id: row.stored for row in session.scalars(select(ImportRow))}
+    return [
+        f"file {number}: answered {answer['import']} with {answer['stored']} rows stored, the store holds "
+        f"{recorded.get(str(answer['import']))}"
+        for number, answer in uploads.imported.items()
+        if answer["stored"] != rows or recorded.get(str(answer["import"])) != rows
+    ]

@@ -27,7 +27,14 @@ from serment.access.accounts import add_user, create_token
 from serment.installation import initialise, open_installation
 from serment.settings import Settings
 from serment.store.database import Database
-from tests.crash_imports import Uploader, Uploads, imported_files, lab_file, partly_imported
+from tests.crash_imports import (
+    Uploader,
+    Uploads,
+    imported_files,
+    lab_file,
+    missing_acknowledged_imports,
+    partly_imported,
+)
 from tests.crash_reports import Clients, Ledger, half_stored, missing_acknowledged
 from tests.people_data import people
 from tests.server_process import RestartedServer
@@ -160,6 +167,7 @@ def test_a_lab_file_is_imported_whole_or_not_at_all_however_often_the_server_is_
         assert partly_imported(session, files, IMPORT_ROWS) == []
         # Every file is there in the end: what was acknowledged, and what was sent again after a kill.
         assert imported_files(session, files) == set(range(uploads.begun))
+        assert missing_acknowledged_imports(session, uploads, IMPORT_ROWS) == []
     print(
         f"\ncrash safety, imports ({'postgresql' if database_url else 'sqlite'}): {kills} kills during "
         f"imports of {uploads.begun} files of {IMPORT_ROWS:,} rows (an import took {duration:.1f} s), "
