@@ -121,3 +121,125 @@ class ServerProcess:
                 time.sleep(0.1)
         process.kill()
         raise RuntimeError(f"serment serve did not answer within {STARTUP_DEADLINE_S} s")
+
+
+# A process that imports Serment once, then runs `serment ARGUMENTS` in a forked child for each
+# `serve LOG` line it reads (answering the child's pid), and reaps a child for each `wait PID`
+# (answering its exit code): a server started again is the same `serve` command, without the seconds
+# that Python's imports take on a loaded machine (as a pre-loading server such as gunicorn's does).
+_LAUNCHER = """
+import os, sys
+import serment.cli
+
+def serve(log_path):
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    sys.stdout.flush()
+    child = os.fork()
+    if child:
+        os.close(log)
+        return child
+    for descriptor in (1, 2):
+        os.dup2(log, descriptor)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    sys.argv = ["serment", *sys.argv[1:]]
+    code = 0
+    try:
+        serment.cli.main()
+    except SystemExit as end:
+        code = end.code if isinstance(end.code, int) else 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+while line := sys.stdin.readline():
+    command, _, value = line.strip().partition(" ")
+    if command == "serve":
+        print(serve(value), flush=True)
+    elif command == "wait":
+        print(os.waitstatus_to_exitcode(os.waitpid(int(value), 0)[1]), flush=True)
+"""
+
+
+class RestartedServer:
+    """`serment serve` killed and started again, as often as a test likes, on one data directory and one
+    port: each server is a child of a launcher that has done Python's imports once, so that a restart
+    costs what opening the installation and listening cost. Each server writes its output to a log
+    file of its own under `logs`."""
+
+    def __init__(self, data_dir: Path, logs: Path, database_url: str | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._arguments = ["serve", "--data-dir", str(data_dir), "--port", str(self.port)]
+        self._environment = environment(database_url)
+        self._logs = logs
+        self.starts = 0
+        self._launcher: subprocess.Popen[str] | None = None
+        self._serving: int | None = None
+
+    def start(self) -> httpx.Response:
+        """Start a server and wait until it answers /health."""
+        assert self._serving is None, "a server is running: kill it or stop it first"
+        self.starts += 1
+        self._logs.mkdir(parents=True, exist_ok=True)
+        self._serving = int(self._ask(f"serve {self._logs / f'server-{self.starts:04d}.log'}"))
+        deadline = time.monotonic() + STARTUP_DEADLINE_S
+        while time.monotonic() < deadline:
+            try:
+                return httpx.get(f"{self.base_url}/health")
+            except httpx.TransportError:
+                time.sleep(0.02)
+        raise RuntimeError(f"serment serve did not answer within {STARTUP_DEADLINE_S} s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL the running server: no shutdown, no cleanup, as a crash or the OOM killer."""
+        code = self._end(signal.SIGKILL)
+        assert code == -signal.SIGKILL, f"the server had ended before it was killed ({code}):\n{self.log()}"
+
+    def stop(self) -> int:
+        """SIGTERM the running server (a graceful stop), and end the launcher; the server's exit code."""
+        code = self._end(signal.SIGTERM) if self._serving is not None else 0
+        if self._launcher is not None:
+            assert self._launcher.stdin is not None
+            assert self._launcher.stdout is not None
+            self._launcher.stdin.close()
+            self._launcher.wait(timeout=30)
+            self._launcher.stdout.close()
+            self._launcher = None
+        return code
+
+    def log(self) -> str:
+        """What every server started so far wrote, in order."""
+        return "".join(path.read_text(encoding="utf-8") for path in sorted(self._logs.glob("server-*.log")))
+
+    def _end(self, how: signal.Signals) -> int:
+        assert self._serving is not None
+        os.kill(self._serving, how)
+        code = int(self._ask(f"wait {self._serving}"))
+        self._serving = None
+        return code
+
+    def _ask(self, command: str) -> str:
+        if self._launcher is None:
+            self._launcher = subprocess.Popen(
+                [sys.executable, "-c", _LAUNCHER, *self._arguments],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self._environment,
+            )  # fmt: skip
+        assert self._launcher.stdin is not None
+        assert self._launcher.stdout is not None
+        self._launcher.stdin.write(command + "\n")
+        self._launcher.stdin.flush()
+        answer = self._launcher.stdout.readline()
+        if not answer:
+            ended = self._launcher.wait()
+            raise RuntimeError(f"the launcher of serment serve ended ({ended}):\n{self.log()}")
+        return answer
+
+    def __enter__(self) -> RestartedServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
