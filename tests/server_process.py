@@ -129,6 +129,8 @@ class ServerProcess:
 # that Python's imports take on a loaded machine (as a pre-loading server such as gunicorn's does).
 _LAUNCHER = """
 import os, sys
+import tests.sovereignty
+tests.sovereignty.install()  # before serment, and inherited by every server forked below
 import serment.cli
 
 def serve(log_path):
@@ -171,8 +173,9 @@ class RestartedServer:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._arguments = ["serve", "--data-dir", str(data_dir), "--port", str(self.port)]
-        self._environment = environment(database_url)
         self._logs = logs
+        self.refused_log = logs / "refused.log"
+        self._environment = {**environment(database_url), LOG_VARIABLE: str(self.refused_log)}
         self.starts = 0
         self._launcher: subprocess.Popen[str] | None = None
         self._serving: int | None = None
@@ -206,6 +209,8 @@ class RestartedServer:
             self._launcher.wait(timeout=30)
             self._launcher.stdout.close()
             self._launcher = None
+        refused = refused_in(self.refused_log)
+        assert refused == [], f"a server tried to leave the machine: {refused}"
         return code
 
     def log(self) -> str:
@@ -224,6 +229,7 @@ class RestartedServer:
             self._launcher = subprocess.Popen(
                 [sys.executable, "-c", _LAUNCHER, *self._arguments],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self._environment,
+                cwd=REPOSITORY,
             )  # fmt: skip
         assert self._launcher.stdin is not None
         assert self._launcher.stdout is not None
