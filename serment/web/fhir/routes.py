@@ -57,7 +57,9 @@ router = APIRouter(
     prefix="/fhir", tags=["fhir"], default_response_class=FhirResponse, responses=OUTCOME_RESPONSES
 )
 Resource = Annotated[dict[str, Any], Body(media_type=FHIR_MEDIA_TYPE, description="A FHIR R4 resource.")]
-Id = Annotated[str, Path(max_length=64, description="The person's ref.")]
+# A person's ref, as the API's /people/{ref} takes it: anything else names no one, and a longer
+# id overflowed the audit log's subject and failed with a 500 (found by fuzzing).
+Id = Annotated[str, Path(pattern=r"^[a-z2-7]{26}$", description="The person's ref.")]
 STATUS_LINES = {200: "200 OK", 201: "201 Created"}
 
 

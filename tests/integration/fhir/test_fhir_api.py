@@ -339,3 +339,16 @@ async def test_the_openapi_document_declares_every_fhir_answer(client: httpx.Asy
                 assert content[FHIR_MEDIA_TYPE]["schema"]["$ref"].endswith("/OperationOutcome")
             assert "422" not in operation["responses"], (method, path)
     assert {"200", "201"} <= set(fhir["/fhir/Patient"]["post"]["responses"])
+
+
+@pytest.mark.parametrize("path", ["/fhir/Patient/{id}", "/fhir/Patient/{id}/$everything"])
+async def test_a_patient_id_that_is_no_ref_is_refused_as_an_outcome(
+    client: httpx.AsyncClient, accounts: Accounts, path: str
+) -> None:
+    """Found by fuzzing: a 64-character id overflowed the audit log's subject and answered 500."""
+    response = await client.get(path.format(id="0" * 64), headers=accounts.headers("epidemiologist"))
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(FHIR_MEDIA_TYPE)
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["expression"] == ["path.ref"]
