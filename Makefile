@@ -12,11 +12,12 @@ DEMO_PORT ?= 8000
 # `make bench` runs every benchmark at the quick scale (about 10-15 minutes); SCALE=full at the documented sizes.
 SCALE ?= quick
 
-.PHONY: help install demo test lint format lock docs bench clean
+.PHONY: help install demo test fuzz lint format lock docs bench clean
 
 help:
 	@echo "make demo    install, initialise $(DEMO_DIR) and serve on http://$(DEMO_HOST):$(DEMO_PORT)"
 	@echo "make test    install, lint, and run the tests"
+	@echo "make fuzz    fuzz the API from its OpenAPI document as every role (FUZZ_EXAMPLES, FUZZ_SECONDS, FUZZ_SEED)"
 	@echo "make lint    ruff, ruff format --check, mypy --strict, import-linter"
 	@echo "make format  rewrite the code in the project's style"
 	@echo "make docs    regenerate the parts of docs/ rendered from code"
@@ -47,6 +48,13 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# The long fuzzing run; the bounded one is tests/fuzz/ inside `make test`. Exits 1 on any failure.
+FUZZ_EXAMPLES ?= 50
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= 2020
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/python -m tests.fuzz
 
 format: install
 	$(BIN)/ruff check --fix serment tests scripts benchmarks

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import httpx
 
@@ -79,15 +81,32 @@ class ServerProcess:
             LOG_VARIABLE: str(self.refused_log),
         }
         self._process: subprocess.Popen[str] | None = None
+        self._drains: list[threading.Thread] = []
+        self._out: list[str] = []
+        self._err: list[str] = []
         self.stdout = ""
         self.stderr = ""
         self.returncode: int | None = None
 
     def __enter__(self) -> ServerProcess:
         self._process = subprocess.Popen(
-            self._command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self._environment,
+            self._command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self._environment,
             cwd=REPOSITORY,
-        )  # fmt: skip
+        )
+        # Read both pipes as the server writes: a server logging thousands of requests would
+        # otherwise fill a pipe and block on its next log line.
+        assert self._process.stdout is not None
+        assert self._process.stderr is not None
+        self._drains = [
+            threading.Thread(target=_drain, args=(self._process.stdout, self._out), daemon=True),
+            threading.Thread(target=_drain, args=(self._process.stderr, self._err), daemon=True),
+        ]
+        for drain in self._drains:
+            drain.start()
         self.first_health = self._wait_until_serving(self._process)
         return self
 
@@ -96,7 +115,8 @@ class ServerProcess:
     ) -> None:
         assert self._process is not None
         self._process.send_signal(signal.SIGTERM)
-        self.stdout, self.stderr = self._process.communicate(timeout=30)
+        self._process.wait(timeout=30)
+        self._collect()
         self.returncode = self._process.returncode
         refused = refused_in(self.refused_log)
         self._scratch.cleanup()
@@ -108,19 +128,32 @@ class ServerProcess:
         assert self._process is not None
         self._process.kill()
         self._process.wait(timeout=30)
+        self._collect()
+
+    def _collect(self) -> None:
+        for drain in self._drains:
+            drain.join(timeout=30)
+        self.stdout, self.stderr = "".join(self._out), "".join(self._err)
 
     def _wait_until_serving(self, process: subprocess.Popen[str]) -> httpx.Response:
         deadline = time.monotonic() + STARTUP_DEADLINE_S
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                out, err = process.communicate()
-                raise RuntimeError(f"serment serve exited with {process.returncode}:\n{out}\n{err}")
+                self._collect()
+                raise RuntimeError(
+                    f"serment serve exited with {process.returncode}:\n{self.stdout}\n{self.stderr}"
+                )
             try:
                 return httpx.get(f"{self.base_url}/health?nir=2850775123456")
             except httpx.TransportError:
                 time.sleep(0.1)
         process.kill()
         raise RuntimeError(f"serment serve did not answer within {STARTUP_DEADLINE_S} s")
+
+
+def _drain(pipe: IO[str], into: list[str]) -> None:
+    with pipe:
+        into.extend(pipe)
 
 
 # A process that imports Serment once, then runs `serment ARGUMENTS` in a forked child for each

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from serment.access import NoSuchPerson, Refused
@@ -27,6 +28,34 @@ class FhirResponse(JSONResponse):
     """A FHIR resource as `application/fhir+json`."""
 
     media_type = FHIR_MEDIA_TYPE
+
+
+class OutcomeIssue(BaseModel):
+    """One issue of an OperationOutcome: how bad, which FHIR issue type, what to do, and where."""
+
+    severity: str = Field(description="fatal, error, warning or information.")
+    code: str = Field(description="The FHIR issue type, such as `structure`, `value` or `forbidden`.")
+    diagnostics: str = Field(description="What went wrong, and what to do.")
+    expression: list[str] | None = Field(default=None, description="Where, as FHIRPath.")
+
+
+class OperationOutcome(BaseModel):
+    """A FHIR R4 OperationOutcome: how every error under /fhir is answered."""
+
+    resourceType: str = Field(description="Always `OperationOutcome`.")  # noqa: N815 (FHIR's name)
+    id: str | None = Field(default=None, description="The request id: quote it when asking for help.")
+    issue: list[OutcomeIssue]
+
+
+OUTCOME_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "The request cannot be served; the OperationOutcome says why.",
+        "model": OperationOutcome,
+    },
+    "5XX": {"description": "Serment failed; quote the OperationOutcome id.", "model": OperationOutcome},
+}
+for _shape in OUTCOME_RESPONSES.values():
+    _shape["content"] = {FHIR_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/OperationOutcome"}}}
 
 
 def operation_outcome(issues: list[Issue]) -> dict[str, Any]:

@@ -45,12 +45,22 @@ from serment.reporting.fhir_resources import (
 )
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
-from serment.web.fhir.outcomes import FHIR_MEDIA_TYPE, FhirResponse, operation_outcome, outcome_of
+from serment.web.fhir.outcomes import (
+    FHIR_MEDIA_TYPE,
+    OUTCOME_RESPONSES,
+    FhirResponse,
+    operation_outcome,
+    outcome_of,
+)
 from serment.web.grants import PUBLIC, granted
 
-router = APIRouter(prefix="/fhir", tags=["fhir"], default_response_class=FhirResponse)
+router = APIRouter(
+    prefix="/fhir", tags=["fhir"], default_response_class=FhirResponse, responses=OUTCOME_RESPONSES
+)
 Resource = Annotated[dict[str, Any], Body(media_type=FHIR_MEDIA_TYPE, description="A FHIR R4 resource.")]
-Id = Annotated[str, Path(max_length=64, description="The person's ref.")]
+# A person's ref, as the API's /people/{ref} takes it: anything else names no one, and a longer
+# id overflowed the audit log's subject and failed with a 500 (found by fuzzing).
+Id = Annotated[str, Path(pattern=r"^[a-z2-7]{26}$", description="The person's ref.")]
 STATUS_LINES = {200: "200 OK", 201: "201 Created"}
 
 
@@ -65,6 +75,7 @@ def get_metadata() -> FhirResponse:
     openapi_extra=granted("register", on_person=False),
     status_code=HTTPStatus.CREATED,
     summary="Register a Patient, or find them",
+    responses={HTTPStatus.OK: {"description": "Already registered: the Patient found."}},
 )
 def post_patient(body: Resource, caller: Caller, installation: CurrentInstallation) -> FhirResponse:
     """201 with the Patient (id = the person's ref) when new, 200 when already registered."""

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from serment.installation import Installation
 from serment.store.tables import CaseRow, ExposureRow, PersonRow, ResultRow
+from serment.web.fhir.outcomes import FHIR_MEDIA_TYPE
 from tests.conftest import Accounts
 from tests.integration.fhir.resources import (
     FHIR_JSON,
@@ -321,3 +322,33 @@ async def test_a_patient_exports_everything_of_their_own_record_only(
     assert "own record" in _issue(refused)["diagnostics"]
     clinician = await client.get(f"/fhir/Patient/{ref}/$everything", headers=accounts.headers("clinician"))
     assert clinician.status_code == 403
+
+
+async def test_the_openapi_document_declares_every_fhir_answer(client: httpx.AsyncClient) -> None:
+    """Found by fuzzing: /fhir routes answered 400, 401, 403 and 404 as OperationOutcomes and Patient
+    200 (already registered) while the document declared FastAPI's 422 as plain JSON only."""
+    document = (await client.get("/api/v1/openapi.json")).json()
+    assert "OperationOutcome" in document["components"]["schemas"]
+    fhir = {path: item for path, item in document["paths"].items() if path.startswith("/fhir")}
+    assert fhir
+    for path, item in fhir.items():
+        for method, operation in item.items():
+            for status in ("4XX", "5XX"):
+                content = operation["responses"][status]["content"]
+                assert list(content) == [FHIR_MEDIA_TYPE], (method, path, status)
+                assert content[FHIR_MEDIA_TYPE]["schema"]["$ref"].endswith("/OperationOutcome")
+            assert "422" not in operation["responses"], (method, path)
+    assert {"200", "201"} <= set(fhir["/fhir/Patient"]["post"]["responses"])
+
+
+@pytest.mark.parametrize("path", ["/fhir/Patient/{id}", "/fhir/Patient/{id}/$everything"])
+async def test_a_patient_id_that_is_no_ref_is_refused_as_an_outcome(
+    client: httpx.AsyncClient, accounts: Accounts, path: str
+) -> None:
+    """Found by fuzzing: a 64-character id overflowed the audit log's subject and answered 500."""
+    response = await client.get(path.format(id="0" * 64), headers=accounts.headers("epidemiologist"))
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(FHIR_MEDIA_TYPE)
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["expression"] == ["path.ref"]
