@@ -256,3 +256,17 @@ async def test_surveillance_lists_cases_without_identities(
     assert none_yet.json() == {"total": 0, "items": []}
     assert (await client.get("/api/v1/cases", headers=clinician)).status_code == 403
     assert (await client.get("/api/v1/cases?status=cured", headers=epidemiologist)).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "query", ["/api/v1/cases?to=0", "/api/v1/cases?from=1741000000", "/api/v1/tracing/tiers?at=20260302",
+              "/api/v1/tracing/chains?at=2026-3-2", "/api/v1/tracing/chains?at=yesterday"],
+)  # fmt: skip
+async def test_a_date_in_a_query_is_written_yyyy_mm_dd_or_refused(
+    client: httpx.AsyncClient, accounts: Accounts, query: str
+) -> None:
+    # Found by fuzzing: "?to=0" was read as a Unix timestamp (1 January 1970) and answered 200.
+    answer = await client.get(query, headers=accounts.headers("epidemiologist"))
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "YYYY-MM-DD" in answer.text

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from serment.tracing.chains import Chain, ChainGraph, chain_graph, list_chains
 from serment.tracing.clusters import ClusterAlert, change_cluster_status, list_clusters
+from serment.web.api.params import IsoDate
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
 from serment.web.grants import granted
@@ -21,7 +22,7 @@ ChainId = Annotated[
 ]
 AlertId = Annotated[int, Path(ge=1, le=2**62, description="A cluster alert's id, as the list gives it.")]
 At = Annotated[
-    date | None, Query(description="The date the chains are computed for (YYYY-MM-DD); default today.")
+    IsoDate | None, Query(description="The date the chains are computed for (YYYY-MM-DD); default today.")
 ]
 Status = Literal["new", "investigating", "closed"]
 # A name for the type, since EdgeOut has a field called `date`.

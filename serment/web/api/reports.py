@@ -25,6 +25,7 @@ from serment.reporting import (
 )
 from serment.reporting.idempotency import MAX_KEY_LENGTH, fingerprint
 from serment.secrecy import IdentityError, IdentityErrors
+from serment.web.api.params import IsoDate
 from serment.web.api.people import PersonIn, Ref, person_details_of
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
@@ -261,8 +262,8 @@ def get_cases(
     caller: Caller,
     installation: CurrentInstallation,
     status: Status | None = None,
-    reported_from: Annotated[date | None, Query(alias="from")] = None,
-    reported_to: Annotated[date | None, Query(alias="to")] = None,
+    reported_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    reported_to: Annotated[IsoDate | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> CasesOut:

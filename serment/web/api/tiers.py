@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from serment.tracing.tier_lists import TierItem, list_tiers, tiers_csv
+from serment.web.api.params import IsoDate
 from serment.web.auth import Caller
 from serment.web.dependencies import CurrentInstallation
 from serment.web.grants import granted
@@ -51,7 +52,7 @@ class TiersOut(BaseModel):
 def get_tiers(
     caller: Caller,
     installation: CurrentInstallation,
-    at: Annotated[date | None, Query(description="The date (YYYY-MM-DD); today when left out.")] = None,
+    at: Annotated[IsoDate | None, Query(description="The date (YYYY-MM-DD); today when left out.")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")] = "json",
 ) -> TiersOut | Response:
     """Today's tiers are those stored, updated by every report; another date's are computed from the data
