@@ -18,5 +18,8 @@ BOUNDED = Budget(examples=1, seed=2020, coverage=False)
 
 def test_no_input_breaks_the_api_as_any_role(tmp_path: Path, database_url: str | None) -> None:
     tally = campaign(tmp_path, database_url, BOUNDED)
-    assert tally.total_cases > 0
+    print(tally.summary())  # shown with -s: the figures for the record
+    # Every identity fuzzed every operation: a run that reached a fraction of them would prove little.
+    assert len(tally.cases) >= 17, tally.summary()
+    assert tally.total_cases >= len(tally.cases) * len(tally.operations), tally.summary()
     assert tally.total_failures == 0, tally.summary()
