@@ -412,9 +412,8 @@ def run_phase(
     elapsed = time.monotonic() - begun
     memory = sampler.stop() if sampler else None
     stats = environment.stats
-    kinds = sorted(
-        (_kind(entry, plan, elapsed) for entry in stats.entries.values()), key=lambda k: -k.requests
-    )
+    measured = [_kind(entry, plan, elapsed) for entry in stats.entries.values() if entry.num_requests]
+    kinds = sorted(measured, key=lambda kind: -kind.requests)
     failures = [(error.name, str(error.error), error.occurrences) for error in stats.errors.values()]
     phase = Phase(kinds, _kind(stats.total, plan, elapsed), failures, memory, runner.cpu_warning_emitted)
     runner.quit()
