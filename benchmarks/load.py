@@ -393,6 +393,7 @@ class Phase:
     failures: list[tuple[str, str, int]]
     memory: Memory | None
     cpu_warning: bool
+    users: dict[str, int]
 
 
 def run_phase(
@@ -415,7 +416,10 @@ def run_phase(
     measured = [_kind(entry, plan, elapsed) for entry in stats.entries.values() if entry.num_requests]
     kinds = sorted(measured, key=lambda kind: -kind.requests)
     failures = [(error.name, str(error.error), error.occurrences) for error in stats.errors.values()]
-    phase = Phase(kinds, _kind(stats.total, plan, elapsed), failures, memory, runner.cpu_warning_emitted)
+    phase = Phase(
+        kinds, _kind(stats.total, plan, elapsed), failures, memory, runner.cpu_warning_emitted,
+        dict(runner.user_classes_count),
+    )  # fmt: skip
     runner.quit()
     return phase
 
@@ -499,7 +503,8 @@ def measure(arguments: argparse.Namespace, data_dir: Path, database_url: str | N
     tokens = load_demo(data_dir, environment, arguments.people, arguments.days)
     print(f"demo of {arguments.people:,} people loaded in {time.monotonic() - started:.0f} s", flush=True)
     # People of another seed than the demo's (2020): most reports name someone new.
-    Role.plan = Plan(tokens, generate_population(20_000, 7, start=TODAY - timedelta(days=60)))
+    fresh = min(20_000, 4 * arguments.people)
+    Role.plan = Plan(tokens, generate_population(fresh, 7, start=TODAY - timedelta(days=60)))
     server = Server(data_dir, environment)
     try:
         reference = run_phase(
@@ -529,8 +534,11 @@ def measure(arguments: argparse.Namespace, data_dir: Path, database_url: str | N
         days=arguments.days, users=arguments.users, wait=(0.0, arguments.think), seconds=arguments.seconds,
         kinds=mixed.kinds, total=mixed.total, reference=reference.total, memory=mixed.memory,
         failures=mixed.failures + reference.failures, machine=_machine(),
-        notes=["locust warned that its own CPU use passed 90%: the harness, not only the server, bounded "
-               "the rates"] if mixed.cpu_warning or reference.cpu_warning else [],
+        notes=[
+            "users by role: " + ", ".join(f"{role} {count}" for role, count in mixed.users.items()),
+            *(["locust warned that its own CPU use passed 90%: the harness, not only the server, bounded "
+               "the rates"] if mixed.cpu_warning or reference.cpu_warning else []),
+        ],
     )  # fmt: skip
 
 

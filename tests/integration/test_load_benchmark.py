@@ -17,7 +17,8 @@ from tests.server_process import environment
 
 pytestmark = pytest.mark.subprocess
 
-SMOKE = ["--seconds", "8", "--warmup", "3", "--reference-seconds", "3", "--users", "5",
+# Twelve users: one round of the roles' weights (4, 4, 3, 1), so that every role has one.
+SMOKE = ["--seconds", "6", "--warmup", "2", "--reference-seconds", "2", "--users", "12",
          "--people", "150", "--days", "7"]  # fmt: skip
 
 
