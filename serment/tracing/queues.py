@@ -12,11 +12,12 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from serment.access import Access, Platform, Request, guard
+from serment.access import Access, Platform, Refused, Request, guard
+from serment.audit import defer
 from serment.people import Address, open_for, open_person
 from serment.store.tables import PersonRow, TierRow, TracingTaskRow
 from serment.tracing.scripts import Plan, Step, script_steps
-from serment.tracing.tasks import LOST, OPEN_STATUSES, STATUSES, TaskError, task_access
+from serment.tracing.tasks import LOST, OPEN_STATUSES, STATUSES, TaskError, is_assigned, task_access
 
 OUTCOME_COLUMN = "outcome"
 
@@ -131,7 +132,16 @@ def task_views(
     accesses: dict[str, Access] = {}
     contacts: dict[str, Contact] = {}
     for ref in sorted(assigned - gone):
-        access = accesses[ref] = guard(platform, session, request, "read", ref)
+        try:
+            access = accesses[ref] = guard(platform, session, request, "read", ref)
+        except Refused as refusal:
+            # On PostgreSQL (read committed) another session may close the last open task naming the
+            # person after `assigned` was read: show the task without its contact, as once closed,
+            # keeping the refusal in the audit, instead of refusing the caller their whole queue.
+            if is_assigned(session, request.actor, ref):
+                raise
+            defer(session, refusal.entry, platform.clock.now())
+            continue
         details = open_person(platform, session, access).details
         contacts[ref] = Contact(ref, details.family_name, details.given_names, details.phone, details.address)
     views = []
