@@ -25,12 +25,14 @@ import secrets
 import shlex
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -425,6 +427,31 @@ def run_phase(
     return phase
 
 
+def _restarted(arguments: argparse.Namespace, data_dir: Path, environment: dict[str, str]) -> Memory | None:
+    """A fresh server on the data the run left, loaded the same way for the warm-up and a few seconds
+    more: the memory the data alone costs, to tell a leak from growth that follows the data."""
+    server = Server(data_dir, environment)
+    try:
+        phase = run_phase(
+            MIX, server.url, arguments.users, warmup=arguments.warmup,
+            seconds=min(60.0, max(5.0, arguments.seconds / 5)), server=server,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    return phase.memory
+
+
+def _database_mb(data_dir: Path, database_url: str | None) -> float | None:
+    """The SQLite database's size in MB (its pages, as a reader sees them through the WAL); None on
+    PostgreSQL."""
+    if database_url is not None:
+        return None
+    with closing(sqlite3.connect(f"file:{data_dir / 'serment.db'}?mode=ro", uri=True)) as database:
+        pages = database.execute("PRAGMA page_count").fetchone()[0]
+        size = database.execute("PRAGMA page_size").fetchone()[0]
+    return float(pages * size) / 2**20
+
+
 def _database(admin_url: str) -> tuple[str, str]:
     """A fresh PostgreSQL database on the server of `admin_url`: its URL and name."""
     import psycopg  # noqa: PLC0415 (only a PostgreSQL run needs it)
@@ -518,6 +545,7 @@ def measure(arguments: argparse.Namespace, data_dir: Path, database_url: str | N
     # People of another seed than the demo's (2020): most reports name someone new.
     fresh = min(20_000, 4 * arguments.people)
     Role.plan = Plan(tokens, generate_population(fresh, 7, start=TODAY - timedelta(days=60)))
+    data_before = _database_mb(data_dir, database_url)
     server = Server(data_dir, environment)
     try:
         reference = run_phase(
@@ -541,12 +569,15 @@ def measure(arguments: argparse.Namespace, data_dir: Path, database_url: str | N
         server.stop()
     if mixed.memory is None:
         raise SystemExit("the mixed phase sampled no memory")
+    restarted = _restarted(arguments, data_dir, environment)
+    data_after = _database_mb(data_dir, database_url)
     command = shlex.join(["python", "benchmarks/load.py", *sys.argv[1:]])
     return Outcome(
         command=command, backend="PostgreSQL" if database_url else "SQLite", people=arguments.people,
         days=arguments.days, users=arguments.users, wait=(0.0, arguments.think), seconds=arguments.seconds,
         kinds=mixed.kinds, total=mixed.total, reference=reference.total, memory=mixed.memory,
-        failures=mixed.failures + reference.failures, machine=_machine(),
+        failures=mixed.failures + reference.failures, machine=_machine(), restarted=restarted,
+        data_mb=None if data_before is None or data_after is None else (data_before, data_after),
         notes=[
             "users by role: " + ", ".join(f"{role} {count}" for role, count in mixed.users.items()),
             *(["locust warned that its own CPU use passed 90%: the harness, not only the server, bounded "

@@ -112,6 +112,22 @@ class Outcome:
     failures: list[tuple[str, str, int]]
     machine: str
     notes: list[str] = field(default_factory=list)
+    # A fresh server on the data the run left, after the same warm-up: what the data alone costs.
+    restarted: Memory | None = None
+    # The SQLite database's size (MB, with its WAL) when the load began and when it ended.
+    data_mb: tuple[float, float] | None = None
+
+    @property
+    def uptime_mb(self) -> float | None:
+        """What the long-lived server holds beyond a fresh one on the same data: memory that came
+        from running (a leak, fragmentation), not from the data held."""
+        return None if self.restarted is None else self.memory.end_mb - self.restarted.end_mb
+
+    @property
+    def leak_free(self) -> bool | None:
+        """Whether uptime accounts for less than FLAT_SHARE of the RSS after warm-up."""
+        uptime = self.uptime_mb
+        return None if uptime is None else uptime / self.memory.start_mb < FLAT_SHARE
 
     @property
     def requests(self) -> int:
@@ -195,6 +211,7 @@ def render(outcome: Outcome) -> str:
         "| ---: | ---: |",
         *(f"| {t:.0f} | {mb:.1f} |" for t, mb in memory.table()),
         "",
+        *_data_and_uptime(outcome),
         *(f"- {note}" for note in outcome.notes),
         *([""] if outcome.notes else []),
         f"Machine: {outcome.machine}. Load generator, server and database share it; absolute figures "
@@ -212,3 +229,29 @@ def _failures(failures: list[tuple[str, str, int]]) -> list[str]:
         *(f"| {name} | {error} | {count} |" for name, error, count in failures),
         "",
     ]
+
+
+def _data_and_uptime(outcome: Outcome) -> list[str]:
+    """Whether the growth is the data's or the uptime's: a server started afresh on the data the run
+    left, loaded the same way for the same warm-up, holds what the data costs; the long-lived server's
+    excess over it is what running cost (a leak would show there)."""
+    lines = []
+    if outcome.data_mb is not None:
+        before, after = outcome.data_mb
+        lines.append(
+            f"The database grew from {before:.1f} MB to {after:.1f} MB during the run "
+            f"({after / before - 1:+.0%}): "
+            "every report adds people, sealed fields, exposures, tiers, tasks and audit events, and the "
+            "epidemiologists' chains and tiers are computed from all of it on each request."
+        )
+    restarted, uptime = outcome.restarted, outcome.uptime_mb
+    if restarted is not None and uptime is not None:
+        lines.append(
+            f"A fresh server on the data the run left, under the same load, held {restarted.end_mb:.0f} MB "
+            f"after the same warm-up, against {outcome.memory.end_mb:.0f} MB for the server that ran "
+            f"throughout: uptime accounts for {uptime:+.0f} MB "
+            f"({uptime / outcome.memory.start_mb:+.1%} of the "
+            f"RSS after warm-up): **{'no leak' if outcome.leak_free else 'a leak'}** (under {FLAT_SHARE:.0%} "
+            "is no leak); the rest of the growth is the data's."
+        )
+    return [*(f"{line}\n" for line in lines)] if lines else []
