@@ -254,4 +254,4 @@ def _data_and_uptime(outcome: Outcome) -> list[str]:
             f"RSS after warm-up): **{'no leak' if outcome.leak_free else 'a leak'}** (under {FLAT_SHARE:.0%} "
             "is no leak); the rest of the growth is the data's."
         )
-    return [*(f"{line}\n" for line in lines)] if lines else []
+    return [f"{line}\n" for line in lines]

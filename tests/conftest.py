@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,7 +75,15 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     base = postgres_base_url()
     if base is None:
         pytest.skip(f"set {POSTGRES_URL_VARIABLE} to run this test on PostgreSQL")
-    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with postgres_schema(base, "test") as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(base: str, prefix: str) -> Iterator[str]:
+    """A URL to a fresh schema of the PostgreSQL database `base`, named `<prefix>_<random>` and
+    dropped afterwards, so that runs sharing one database never see each other's tables."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))

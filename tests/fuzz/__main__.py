@@ -8,15 +8,11 @@ import argparse
 import os
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-from tests.conftest import postgres_base_url
+from tests.conftest import postgres_base_url, postgres_schema
 from tests.fuzz.campaign import campaign
 from tests.fuzz.runner import Budget
 
@@ -48,17 +44,8 @@ def _database() -> Iterator[str | None]:
     if base is None:
         yield None
         return
-    schema = f"fuzz_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(base, "fuzz") as url:
+        yield url
 
 
 if __name__ == "__main__":
